@@ -1,0 +1,1 @@
+"""Model cards, the model registry and its sources, hardware detection."""
