@@ -9,6 +9,7 @@ The hierarchy::
     RaggedGraphError
     ├── ConfigError (ValueError)             a config file or value is invalid
     ├── UnknownModelError (LookupError)      a model name the registry does not know
+    ├── NoModelAvailableError (LookupError)  no installed model fits the memory budget
     └── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "ConfigIssue",
     "ErrorCode",
     "HardwareDetectionError",
+    "NoModelAvailableError",
     "RaggedGraphError",
     "UnknownModelError",
 ]
@@ -35,6 +37,7 @@ class ErrorCode(StrEnum):
     INVALID_CONFIG = "INVALID_CONFIG"
     UNKNOWN_MODEL = "UNKNOWN_MODEL"
     HARDWARE_DETECTION = "HARDWARE_DETECTION"
+    NO_MODEL_AVAILABLE = "NO_MODEL_AVAILABLE"
 
 
 class RaggedGraphError(Exception):
@@ -96,6 +99,19 @@ class UnknownModelError(RaggedGraphError, LookupError):
         super().__init__(
             f"unknown model {name!r}; known models: {shown}. "
             "Pull it with `ollama pull NAME` or add it under `models:` in your config file."
+        )
+
+
+class NoModelAvailableError(RaggedGraphError, LookupError):
+    """No model is both installed and within the memory budget, so nothing can be chosen."""
+
+    code = ErrorCode.NO_MODEL_AVAILABLE
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(
+            f"no model can serve this request: {detail}. Pull a model that fits "
+            "(`ollama pull llama3.2:3b`), check `ragged-graph models`, or raise the budget "
+            "under `hardware:` in your config."
         )
 
 

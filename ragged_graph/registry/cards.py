@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -10,6 +11,7 @@ __all__ = [
     "Capability",
     "CardOrigin",
     "ModelCard",
+    "ModelCardSpec",
     "Tier",
     "normalise_model_name",
     "tier_for_parameters",
@@ -138,9 +140,7 @@ class ModelCard(BaseModel):
         missing = self.specialisations - self.capabilities
         if missing:
             names = ", ".join(sorted(missing))
-            raise ValueError(
-                f"specialisations {names} must also be listed under capabilities"
-            )
+            raise ValueError(f"specialisations {names} must also be listed under capabilities")
         return self
 
     @property
@@ -150,3 +150,48 @@ class ModelCard(BaseModel):
 
     def has(self, capability: Capability) -> bool:
         return capability in self.capabilities
+
+
+class ModelCardSpec(BaseModel):
+    """A model declared or overridden in the config file.
+
+    For a model another source already knows, only the fields given replace the known ones.
+    A new model needs at least ``context_window`` and either ``tier`` or ``parameters_b``.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    name: str = Field(min_length=1)
+    """The model's name as its provider knows it."""
+    provider: str | None = None
+    """Provider serving it; ``ollama`` when omitted for a new model."""
+    tier: Tier | None = None
+    """Capability tier; inferred from ``parameters_b`` when omitted."""
+    parameters_b: float | None = Field(default=None, gt=0)
+    """Parameter count in billions."""
+    context_window: int | None = Field(default=None, gt=0)
+    """Maximum context length in tokens."""
+    capabilities: frozenset[Capability] | None = None
+    """What the model can do."""
+    specialisations: frozenset[Capability] | None = None
+    """What it is notably better at than others of its tier."""
+    quantisation: str | None = None
+    """Quantisation level."""
+    memory_gb: float | None = Field(default=None, ge=0)
+    """Memory it needs, in GB."""
+    tokens_per_second: float | None = Field(default=None, gt=0)
+    """Typical generation speed."""
+    input_price_per_mtok: float | None = Field(default=None, ge=0)
+    """US dollars per million input tokens."""
+    output_price_per_mtok: float | None = Field(default=None, ge=0)
+    """US dollars per million output tokens."""
+    local: bool | None = None
+    """Whether it runs on the user's own hardware."""
+    domains: tuple[str, ...] | None = None
+    """Subject domains it was fine-tuned for."""
+    description: str | None = None
+    """A human-readable note."""
+
+    def given_fields(self) -> dict[str, Any]:
+        """The fields the user actually set (``name`` included)."""
+        return self.model_dump(exclude_unset=True)

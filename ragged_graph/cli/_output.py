@@ -1,0 +1,49 @@
+"""Shared plumbing for commands: loading config with friendly errors, printing JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, NoReturn
+
+import typer
+from pydantic import BaseModel
+from rich.console import Console
+
+from ragged_graph.config import RouterConfig, load_config
+from ragged_graph.errors import RaggedGraphError
+
+__all__ = ["console", "exit_with", "load_cli_config", "print_json", "user_errors"]
+
+console = Console()
+error_console = Console(stderr=True)
+
+
+def print_json(data: Any) -> None:
+    """Print ``data`` (pydantic models included) as JSON on stdout, unstyled."""
+    if isinstance(data, BaseModel):
+        data = data.model_dump(mode="json")
+    sys.stdout.write(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")
+
+
+def exit_with(message: str, *, code: int = 1) -> NoReturn:
+    error_console.print(f"[bold red]error:[/] {message}", highlight=False, markup=True)
+    raise typer.Exit(code)
+
+
+@contextmanager
+def user_errors() -> Iterator[None]:
+    """Turn ragged_graph's typed errors into a message and exit status 2, no traceback."""
+    try:
+        yield
+    except RaggedGraphError as exc:
+        error_console.print(f"error: {exc}", highlight=False, markup=False, style="red")
+        raise typer.Exit(2) from None
+
+
+def load_cli_config(path: Path | None) -> RouterConfig:
+    with user_errors():
+        return load_config(path)

@@ -1,0 +1,109 @@
+"""`ragged-graph models`: every model card, with where it is installed and whether it fits."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.table import Column, Table
+
+from ragged_graph.cli._output import console, load_cli_config, print_json, user_errors
+from ragged_graph.registry import build_registry
+from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
+
+__all__ = ["models", "snapshot_as_json"]
+
+
+def _entry_as_json(entry: RegistryEntry, availability_known: bool) -> dict[str, Any]:
+    card = entry.card
+    return {
+        "name": card.name,
+        "provider": card.provider,
+        "tier": card.tier.value,
+        "parameters_b": card.parameters_b,
+        "context_window": card.context_window,
+        "capabilities": sorted(card.capabilities),
+        "specialisations": sorted(card.specialisations),
+        "memory_gb": card.memory_gb,
+        "quantisation": card.quantisation,
+        "local": card.local,
+        "installed": entry.installed if availability_known else None,
+        "loaded": entry.loaded,
+        "fits": entry.fits,
+        "origin": entry.origin.value,
+        "installed_on": list(entry.installed_on),
+        "loaded_on": list(entry.loaded_on),
+    }
+
+
+def snapshot_as_json(snapshot: RegistrySnapshot) -> dict[str, Any]:
+    """The JSON document `ragged-graph models --json` prints."""
+    return {
+        "availability_known": snapshot.availability_known,
+        "budget": snapshot.budget.model_dump(mode="json"),
+        "hosts": [
+            {"name": h.host, "base_url": h.base_url, "reachable": h.reachable, "error": h.error}
+            for h in snapshot.hosts
+        ],
+        "models": [_entry_as_json(e, snapshot.availability_known) for e in snapshot.entries],
+    }
+
+
+def _yes_no(value: bool | None) -> str:
+    return {True: "[green]yes[/]", False: "[dim]no[/]", None: "[yellow]?[/]"}[value]
+
+
+def models(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
+    ] = None,
+) -> None:
+    """List every model the router knows: tier, installed, loaded, fits, and card origin."""
+    router_config = load_cli_config(config)
+    with user_errors():
+        registry = build_registry(router_config)
+        try:
+            snapshot = registry.snapshot()
+        finally:
+            registry.close()
+    if as_json:
+        print_json(snapshot_as_json(snapshot))
+        return
+    for host in snapshot.hosts:
+        state = "[green]reachable[/]" if host.reachable else f"[red]unreachable[/] ({host.error})"
+        console.print(f"Ollama host [bold]{host.host}[/] at {host.base_url}: {state}")
+    console.print(f"Memory budget: {snapshot.budget.budget_gb:.1f} GB ({snapshot.budget.rule})")
+    table = Table(
+        Column("model", no_wrap=True, min_width=18),
+        "tier",
+        "size",
+        "ctx",
+        Column("GB", justify="right"),
+        "inst",
+        "load",
+        "fits",
+        "from",
+        caption="Specialisations, capabilities and hosts: --json",
+    )
+    known = snapshot.availability_known
+    for entry in snapshot.entries:
+        card = entry.card
+        table.add_row(
+            card.name,
+            card.tier.value,
+            f"{card.parameters_b:g}B" if card.parameters_b else "-",
+            f"{card.context_window // 1024}k",
+            f"{card.memory_gb:.1f}",
+            _yes_no(entry.installed if known else None),
+            _yes_no(entry.loaded),
+            _yes_no(entry.fits),
+            entry.origin.value,
+        )
+    console.print(table)
+    if not known:
+        console.print(
+            "[yellow]No Ollama host answered: installed state is unknown. "
+            "Start Ollama with `ollama serve` or set OLLAMA_HOST.[/]"
+        )

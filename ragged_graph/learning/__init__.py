@@ -1,0 +1,1 @@
+"""Learning from routing data: golden sets, routing history and trained routers."""

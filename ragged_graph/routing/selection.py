@@ -1,0 +1,217 @@
+"""Choosing a model: requirements per task, a scored choice, relaxation when nothing fits.
+
+The candidates are the registry's: installed models (or every model, while availability is
+unknown) that fit the memory budget. A candidate qualifies when it has the capabilities the
+request requires and a context window that holds the request. Qualified candidates are
+scored (higher is better):
+
+=====================================  =========
+tier equals the wanted tier            0
+each tier above the wanted tier        -2.0
+each tier below the wanted tier        -2.5
+task specialisation (e.g. code)        +3.0
+the task's capability, not specialised +1.0
+loaded on a host now (no cold start)   +0.5
+=====================================  =========
+
+A specialist one tier away thus beats a generalist of the wanted tier (SPEC's priority:
+task specialisation before complexity tier), but not two tiers away. Ties go to the larger
+model when the wanted tier is balanced or quality and to the smaller one when it is fast,
+then to the name, so the choice is deterministic for the same inputs.
+
+When no candidate qualifies, requirements are relaxed in this order, each step recorded in
+the decision: (1) drop the required capabilities; (2) accept the candidates with the
+largest context window there is. With no candidates at all, :class:`NoModelAvailableError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+from ragged_graph.errors import NoModelAvailableError
+from ragged_graph.registry.cards import Capability, Tier
+from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
+from ragged_graph.routing.task_types import TaskType
+
+__all__ = [
+    "TASK_REQUIREMENTS",
+    "Selection",
+    "SelectionRequest",
+    "TaskRequirements",
+    "requirements_for",
+    "select_model",
+]
+
+TIER_UP_PENALTY = 2.0
+TIER_DOWN_PENALTY = 2.5
+SPECIALISATION_BONUS = 3.0
+CAPABILITY_BONUS = 1.0
+LOADED_BONUS = 0.5
+
+
+@dataclass(frozen=True, kw_only=True)
+class TaskRequirements:
+    """What a task needs from a model."""
+
+    required: frozenset[Capability] = frozenset()
+    """Capabilities a model must have."""
+    preferred: Capability | None = None
+    """The specialisation that earns a bonus."""
+
+
+TASK_REQUIREMENTS: Mapping[str, TaskRequirements] = {
+    TaskType.CODE_GENERATION: TaskRequirements(preferred=Capability.CODE),
+    TaskType.MATH: TaskRequirements(preferred=Capability.MATHS),
+    TaskType.REASONING: TaskRequirements(preferred=Capability.REASONING),
+    TaskType.SUMMARISATION: TaskRequirements(preferred=Capability.LONG_CONTEXT),
+    TaskType.CREATIVE: TaskRequirements(preferred=Capability.CREATIVE),
+    TaskType.EXTRACTION: TaskRequirements(),
+    TaskType.TRANSLATION: TaskRequirements(preferred=Capability.MULTILINGUAL),
+    TaskType.QUERY_REWRITING: TaskRequirements(),
+    TaskType.RAG_QUERY: TaskRequirements(preferred=Capability.LONG_CONTEXT),
+    TaskType.GENERAL_QA: TaskRequirements(),
+}
+_NO_REQUIREMENTS = TaskRequirements()
+
+
+def requirements_for(
+    task_type: str, extra: frozenset[Capability] = frozenset()
+) -> TaskRequirements:
+    """The requirements of ``task_type`` (custom tasks have none) plus ``extra`` capabilities."""
+    base = TASK_REQUIREMENTS.get(task_type, _NO_REQUIREMENTS)
+    if not extra:
+        return base
+    return TaskRequirements(required=base.required | extra, preferred=base.preferred)
+
+
+@dataclass(frozen=True, kw_only=True)
+class SelectionRequest:
+    """Everything selection needs to know about one request."""
+
+    task_type: str
+    """The classified task."""
+    tier: Tier
+    """The tier the query calls for."""
+    required_context: int
+    """Estimated tokens for prompt, documents and answer."""
+    required_capabilities: frozenset[Capability] = frozenset()
+    """Capabilities beyond the task's (e.g. tools when tools are bound, vision for images)."""
+    local_only: bool = False
+    """Only models running on the user's own hardware."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Selection:
+    """The outcome of selection."""
+
+    entry: RegistryEntry
+    """The chosen model."""
+    score: float
+    """Its score."""
+    reason: str
+    """Why it won."""
+    relaxations: tuple[str, ...] = ()
+    """Requirements relaxed on the way."""
+    ranked: tuple[RegistryEntry, ...] = field(default=())
+    """Every qualified candidate, best first (the chosen one included)."""
+
+
+def _score(entry: RegistryEntry, tier: Tier, requirements: TaskRequirements) -> float:
+    card = entry.card
+    distance = card.tier.rank - tier.rank
+    score = -distance * TIER_UP_PENALTY if distance > 0 else distance * TIER_DOWN_PENALTY
+    preferred = requirements.preferred
+    if preferred is not None:
+        if preferred in card.specialisations:
+            score += SPECIALISATION_BONUS
+        elif preferred in card.capabilities:
+            score += CAPABILITY_BONUS
+    if entry.loaded_on:
+        score += LOADED_BONUS
+    return score
+
+
+def _rank(
+    entries: Sequence[RegistryEntry], tier: Tier, requirements: TaskRequirements
+) -> list[tuple[float, RegistryEntry]]:
+    # Bigger models for balanced and quality requests, smaller (faster) ones for fast.
+    size_sign = 1.0 if tier is Tier.FAST else -1.0
+    scored = [(_score(entry, tier, requirements), entry) for entry in entries]
+    scored.sort(
+        key=lambda pair: (-pair[0], size_sign * (pair[1].card.parameters_b or 0.0), pair[1].name)
+    )
+    return scored
+
+
+def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selection:
+    """Choose the best candidate for ``request`` (see the module docstring for the rule)."""
+    candidates = snapshot.candidates
+    if request.local_only:
+        candidates = tuple(entry for entry in candidates if entry.card.local)
+    if not candidates:
+        raise NoModelAvailableError(_why_no_candidates(snapshot, request.local_only))
+
+    requirements = requirements_for(request.task_type, request.required_capabilities)
+    relaxations: list[str] = []
+    qualified = [
+        entry
+        for entry in candidates
+        if requirements.required <= entry.card.capabilities
+        and entry.card.context_window >= request.required_context
+    ]
+    if not qualified and requirements.required:
+        missing = ", ".join(sorted(requirements.required))
+        relaxations.append(f"no fitting model offers {missing}; capability requirement dropped")
+        requirements = TaskRequirements(preferred=requirements.preferred)
+        qualified = [e for e in candidates if e.card.context_window >= request.required_context]
+    if not qualified:
+        largest = max(entry.card.context_window for entry in candidates)
+        relaxations.append(
+            f"no fitting model holds {request.required_context:,} tokens; "
+            f"using the largest context available ({largest:,})"
+        )
+        qualified = [e for e in candidates if e.card.context_window == largest]
+
+    ranked = _rank(qualified, request.tier, requirements)
+    score, best = ranked[0]
+    return Selection(
+        entry=best,
+        score=score,
+        reason=_explain(best, request, requirements, len(qualified)),
+        relaxations=tuple(relaxations),
+        ranked=tuple(entry for _, entry in ranked),
+    )
+
+
+def _explain(
+    entry: RegistryEntry, request: SelectionRequest, requirements: TaskRequirements, pool: int
+) -> str:
+    card = entry.card
+    parts = [f"{request.task_type} at {request.tier.value} tier"]
+    if card.tier is request.tier:
+        parts.append(f"{card.name} is a {card.tier.value}-tier model")
+    else:
+        parts.append(
+            f"no better {request.tier.value}-tier fit, so {card.name} "
+            f"({card.tier.value} tier) was chosen"
+        )
+    preferred = requirements.preferred
+    if preferred is not None and preferred in card.specialisations:
+        parts.append(f"specialised in {preferred.value}")
+    if entry.loaded_on:
+        parts.append(f"already loaded on {entry.loaded_on[0]}")
+    parts.append(f"best of {pool} qualified candidate{'s' if pool != 1 else ''}")
+    return "; ".join(parts)
+
+
+def _why_no_candidates(snapshot: RegistrySnapshot, local_only: bool) -> str:
+    if local_only:
+        return "no local model is installed and within the memory budget"
+    installed = [entry for entry in snapshot.entries if entry.installed]
+    if snapshot.availability_known and not installed:
+        return "no models are installed on any reachable Ollama host"
+    return (
+        f"no installed model fits the memory budget of {snapshot.budget.budget_gb:.1f} GB "
+        f"({snapshot.budget.rule})"
+    )
