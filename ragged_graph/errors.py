@@ -8,8 +8,18 @@ The hierarchy::
 
     RaggedGraphError
     ├── ConfigError (ValueError)             a config file or value is invalid
+    ├── InvalidRequestError (ValueError)     a request that cannot be routed as given
     ├── UnknownModelError (LookupError)      a model name the registry does not know
     ├── NoModelAvailableError (LookupError)  no installed model fits the memory budget
+    ├── UnknownPersonaError (LookupError)    a persona name the config does not define
+    ├── ProviderError                        a model call failed; ``retryable`` says if transient
+    │   ├── ModelNotFoundError (LookupError)     the host does not have the model (404)
+    │   ├── ModelLoadError (MemoryError)         the host could not load it (out of memory)
+    │   ├── HostUnavailableError (ConnectionError)  the host refused or dropped the connection
+    │   ├── ProviderTimeoutError (TimeoutError)  no answer within the timeout
+    │   ├── StreamInterruptedError (ConnectionError)  the stream broke after it started
+    │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
+    └── AllModelsFailedError (RuntimeError)  every model of the fallback chain failed
     └── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
 """
 
@@ -21,13 +31,23 @@ from enum import StrEnum
 from pathlib import Path
 
 __all__ = [
+    "AllModelsFailedError",
     "ConfigError",
     "ConfigIssue",
     "ErrorCode",
     "HardwareDetectionError",
+    "HostUnavailableError",
+    "InvalidRequestError",
+    "ModelLoadError",
+    "ModelNotFoundError",
     "NoModelAvailableError",
+    "ProviderError",
+    "ProviderServerError",
+    "ProviderTimeoutError",
     "RaggedGraphError",
+    "StreamInterruptedError",
     "UnknownModelError",
+    "UnknownPersonaError",
 ]
 
 
@@ -36,8 +56,17 @@ class ErrorCode(StrEnum):
 
     INVALID_CONFIG = "INVALID_CONFIG"
     UNKNOWN_MODEL = "UNKNOWN_MODEL"
+    INVALID_REQUEST = "INVALID_REQUEST"
     HARDWARE_DETECTION = "HARDWARE_DETECTION"
     NO_MODEL_AVAILABLE = "NO_MODEL_AVAILABLE"
+    UNKNOWN_PERSONA = "UNKNOWN_PERSONA"
+    MODEL_NOT_FOUND = "MODEL_NOT_FOUND"
+    MODEL_LOAD_FAILED = "MODEL_LOAD_FAILED"
+    HOST_UNAVAILABLE = "HOST_UNAVAILABLE"
+    PROVIDER_TIMEOUT = "PROVIDER_TIMEOUT"
+    STREAM_INTERRUPTED = "STREAM_INTERRUPTED"
+    PROVIDER_SERVER_ERROR = "PROVIDER_SERVER_ERROR"
+    ALL_MODELS_FAILED = "ALL_MODELS_FAILED"
 
 
 class RaggedGraphError(Exception):
@@ -87,6 +116,12 @@ class ConfigError(RaggedGraphError, ValueError):
         )
 
 
+class InvalidRequestError(RaggedGraphError, ValueError):
+    """A request that cannot be routed as given; the message says what to change."""
+
+    code = ErrorCode.INVALID_REQUEST
+
+
 class UnknownModelError(RaggedGraphError, LookupError):
     """A model name that no registry source knows."""
 
@@ -115,7 +150,91 @@ class NoModelAvailableError(RaggedGraphError, LookupError):
         )
 
 
+class UnknownPersonaError(RaggedGraphError, LookupError):
+    """A persona name that is not defined."""
+
+    code = ErrorCode.UNKNOWN_PERSONA
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        listed = ", ".join(self.known) if self.known else "none are defined"
+        super().__init__(
+            f"unknown persona {name!r}; known personas: {listed}. "
+            "Define it under `personas:` in your config file."
+        )
+
+
 class HardwareDetectionError(RaggedGraphError, RuntimeError):
     """A hardware tool ran but its output could not be understood."""
 
     code = ErrorCode.HARDWARE_DETECTION
+
+
+class ProviderError(RaggedGraphError):
+    """A call to a model failed. Subclasses say how; ``retryable`` says whether it may pass."""
+
+    code: ErrorCode = ErrorCode.PROVIDER_SERVER_ERROR
+    retryable: bool = False
+    hint: str = ""
+
+    def __init__(self, detail: str, *, model: str, host: str | None = None) -> None:
+        self.model = model
+        self.host = host
+        self.detail = detail
+        where = f" on {host}" if host else ""
+        hint = f" {self.hint}" if self.hint else ""
+        super().__init__(f"{model}{where}: {detail}.{hint}")
+
+
+class ModelNotFoundError(ProviderError, LookupError):
+    code = ErrorCode.MODEL_NOT_FOUND
+    hint = "Pull it with `ollama pull MODEL`, or check `ragged-graph models`."
+
+
+class ModelLoadError(ProviderError, MemoryError):
+    code = ErrorCode.MODEL_LOAD_FAILED
+    hint = "Choose a smaller model or lower `hardware.memory_gb` so it is not chosen."
+
+
+class HostUnavailableError(ProviderError, ConnectionError):
+    code = ErrorCode.HOST_UNAVAILABLE
+    retryable = True
+    hint = "Start Ollama with `ollama serve`, or set OLLAMA_HOST to where it runs."
+
+
+class ProviderTimeoutError(ProviderError, TimeoutError):
+    code = ErrorCode.PROVIDER_TIMEOUT
+    retryable = True
+    hint = "Raise `providers.ollama.request_timeout_s` if the model is just slow."
+
+
+class StreamInterruptedError(ProviderError, ConnectionError):
+    code = ErrorCode.STREAM_INTERRUPTED
+    retryable = True
+
+    def __init__(
+        self, detail: str, *, model: str, host: str | None = None, partial_text: str = ""
+    ) -> None:
+        self.partial_text = partial_text
+        super().__init__(detail, model=model, host=host)
+
+
+class ProviderServerError(ProviderError, RuntimeError):
+    code = ErrorCode.PROVIDER_SERVER_ERROR
+    retryable = True
+
+
+class AllModelsFailedError(RaggedGraphError, RuntimeError):
+    """Every model of the fallback chain failed.
+
+    ``failures`` holds ``(model, error code, message)`` for each attempt, in order.
+    """
+
+    code = ErrorCode.ALL_MODELS_FAILED
+
+    def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
+        self.failures = tuple(failures)
+        tried = ", ".join(f"{model} ({code})" for model, code, _ in self.failures) or "none"
+        last = self.failures[-1][2] if self.failures else "no model was available"
+        super().__init__(f"every model in the fallback chain failed: {tried}. Last error: {last}")

@@ -117,6 +117,12 @@ class Selection:
     """Every qualified candidate, best first (the chosen one included)."""
 
 
+def _can_chat(entry: RegistryEntry) -> bool:
+    # Embedding models are installed like chat models but cannot answer.
+    capabilities = entry.card.capabilities
+    return Capability.EMBEDDING not in capabilities or Capability.GENERAL in capabilities
+
+
 def _score(entry: RegistryEntry, tier: Tier, requirements: TaskRequirements) -> float:
     card = entry.card
     distance = card.tier.rank - tier.rank
@@ -146,7 +152,7 @@ def _rank(
 
 def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selection:
     """Choose the best candidate for ``request`` (see the module docstring for the rule)."""
-    candidates = snapshot.candidates
+    candidates = tuple(entry for entry in snapshot.candidates if _can_chat(entry))
     if request.local_only:
         candidates = tuple(entry for entry in candidates if entry.card.local)
     if not candidates:

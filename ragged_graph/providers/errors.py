@@ -1,0 +1,78 @@
+"""Map what providers raise onto ragged_graph's typed :class:`ProviderError`\\ s (SPEC 6).
+
+Observed with langchain-ollama 1.1 and ollama 0.6: a missing model and server errors raise
+``ollama.ResponseError`` with ``status_code`` (404, 5xx; -1 for an error line mid-stream);
+a refused connection ``httpx.ConnectError`` or the builtin ``ConnectionError``; a timeout
+``httpx.TimeoutException``; a connection dropped mid-stream ``httpx.RemoteProtocolError``.
+An out-of-memory load is a 500 whose text says the model needs more memory.
+"""
+
+from __future__ import annotations
+
+import re
+
+import httpx
+from ollama import ResponseError
+
+from ragged_graph.errors import (
+    HostUnavailableError,
+    ModelLoadError,
+    ModelNotFoundError,
+    ProviderError,
+    ProviderServerError,
+    ProviderTimeoutError,
+    StreamInterruptedError,
+)
+
+__all__ = ["PROVIDER_FAILURES", "to_provider_error"]
+
+_OUT_OF_MEMORY = re.compile(
+    r"more (?:system )?memory|out of memory|insufficient memory|cudaMalloc|failed to allocate",
+    re.IGNORECASE,
+)
+_LOAD_FAILURE = re.compile(r"failed to load model|unable to load|llama runner", re.IGNORECASE)
+
+PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
+    ResponseError,
+    httpx.HTTPError,
+    ConnectionError,
+    TimeoutError,
+)
+"""Exceptions that mean a model call failed (as opposed to a bug in ragged_graph)."""
+
+
+def to_provider_error(
+    exc: BaseException, *, model: str, host: str | None = None, partial_text: str = ""
+) -> ProviderError | None:
+    """The typed error for ``exc``, or None when it is not a provider failure."""
+    if isinstance(exc, ProviderError):
+        return exc
+    if isinstance(exc, ResponseError):
+        text = str(exc.error)
+        if exc.status_code == 404:
+            return ModelNotFoundError(f"not found ({text})", model=model, host=host)
+        if _OUT_OF_MEMORY.search(text) or _LOAD_FAILURE.search(text):
+            return ModelLoadError(f"could not be loaded ({text})", model=model, host=host)
+        if exc.status_code == -1:
+            return StreamInterruptedError(
+                f"the server reported an error mid-stream ({text})",
+                model=model, host=host, partial_text=partial_text,
+            )
+        return ProviderServerError(
+            f"server error {exc.status_code} ({text})", model=model, host=host
+        )
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        kind = type(exc).__name__
+        return ProviderTimeoutError(f"timed out ({kind})", model=model, host=host)
+    if isinstance(exc, httpx.ConnectError) or (
+        isinstance(exc, ConnectionError) and not partial_text
+    ):
+        return HostUnavailableError(f"host unreachable ({exc})", model=model, host=host)
+    if isinstance(exc, httpx.TransportError | ConnectionError):
+        return StreamInterruptedError(
+            f"connection broke during the answer ({type(exc).__name__}: {exc})",
+            model=model, host=host, partial_text=partial_text,
+        )
+    if isinstance(exc, httpx.HTTPError):
+        return ProviderServerError(f"HTTP failure ({exc})", model=model, host=host)
+    return None

@@ -1,0 +1,209 @@
+"""`Router`: the whole decision as plain, fast Python, step by step.
+
+The routing graph's nodes call these steps one each; :meth:`Router.decide` runs them all
+at once for :func:`ragged_graph.route`, which needs no graph and no model server.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from ragged_graph.config import RouterConfig
+from ragged_graph.errors import NoModelAvailableError
+from ragged_graph.registry import ModelRegistry, build_registry
+from ragged_graph.registry.cards import Capability, Tier
+from ragged_graph.registry.hardware import HardwareProfile
+from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
+from ragged_graph.routing.classifier import (
+    DocumentLike,
+    PreparedQuery,
+    TaskClassification,
+    TaskClassifier,
+    prepare_query,
+)
+from ragged_graph.routing.complexity import ComplexityAnalyser, ComplexityAssessment
+from ragged_graph.routing.decision import RoutingDecision
+from ragged_graph.routing.fallbacks import fallback_chain
+from ragged_graph.routing.personas import PersonaOutcome, apply_persona, check_persona
+from ragged_graph.routing.selection import (
+    Selection,
+    SelectionRequest,
+    requirements_for,
+    select_model,
+)
+from ragged_graph.routing.tokens import estimate_request_tokens
+
+__all__ = ["RouteOptions", "Router"]
+
+Documents = Sequence[str | DocumentLike | object]
+
+
+@dataclass(frozen=True, kw_only=True)
+class RouteOptions:
+    """Per-request settings that steer a decision."""
+
+    persona: str | None = None
+    """The persona to decide for."""
+    model: str | None = None
+    """An explicit model: chosen whatever the query (it must be known to the registry)."""
+    tier: Tier | None = None
+    """A forced tier, instead of the one complexity and persona call for."""
+    required_capabilities: frozenset[Capability] = frozenset()
+    """Capabilities the request needs beyond its task's, e.g. tools when tools are bound."""
+    local_only: bool = False
+    """Only models on the user's own hardware."""
+
+    def with_capabilities(self, capabilities: frozenset[Capability]) -> RouteOptions:
+        return replace(self, required_capabilities=self.required_capabilities | capabilities)
+
+
+class Router:
+    """Decides which model answers a query. Thread-safe; build one and reuse it."""
+
+    def __init__(
+        self,
+        config: RouterConfig | None = None,
+        *,
+        registry: ModelRegistry | None = None,
+        profile: HardwareProfile | None = None,
+    ) -> None:
+        self.config = config if config is not None else RouterConfig()
+        self.registry = (
+            registry if registry is not None else build_registry(self.config, profile=profile)
+        )
+        self.classifier = TaskClassifier(self.config.tasks)
+        self.analyser = ComplexityAnalyser(self.config.tiers)
+
+    def close(self) -> None:
+        self.registry.close()
+
+    # The steps, in graph order.
+
+    def prepare(self, query: str, documents: Documents | None = None) -> PreparedQuery:
+        return prepare_query(query, documents)
+
+    def classify(self, prepared: PreparedQuery) -> TaskClassification:
+        return self.classifier.classify(prepared, prepared.documents)
+
+    def assess(self, prepared: PreparedQuery, task: TaskClassification) -> ComplexityAssessment:
+        return self.analyser.assess(prepared, task_type=task)
+
+    def personalise(
+        self,
+        task: TaskClassification,
+        assessment: ComplexityAssessment,
+        options: RouteOptions,
+    ) -> PersonaOutcome:
+        return apply_persona(self.config, options.persona, task=task, assessment=assessment)
+
+    def check_persona(self, name: str) -> None:
+        """Raise :class:`UnknownPersonaError` (listing the known ones) unless ``name`` exists."""
+        check_persona(self.config, name)
+
+    def select(
+        self,
+        prepared: PreparedQuery,
+        task: TaskClassification,
+        assessment: ComplexityAssessment,
+        persona: PersonaOutcome,
+        options: RouteOptions,
+    ) -> RoutingDecision:
+        snapshot = self.registry.snapshot()
+        wanted = options.tier or persona.tier
+        required_context = estimate_request_tokens(prepared)
+        request = SelectionRequest(
+            task_type=task.task_type,
+            tier=wanted,
+            required_context=required_context,
+            required_capabilities=options.required_capabilities,
+            local_only=options.local_only,
+        )
+        selection = self._choose(snapshot, request, options)
+        specialisation = requirements_for(task.task_type).preferred
+        fallbacks = fallback_chain(
+            selection.entry,
+            selection.ranked,
+            specialisation=specialisation,
+            max_length=self.config.fallbacks.max_chain_length,
+        )
+        card = selection.entry.card
+        host_name, base_url = self._host_for(snapshot, selection.entry)
+        reason = selection.reason
+        if options.tier is not None:
+            reason = f"tier forced to {options.tier.value}; {reason}"
+        if persona.rule is not None:
+            reason = f"{reason}; persona rule {persona.rule}"
+        if not snapshot.availability_known:
+            reason = f"{reason}; no model server answered, so installed models were assumed"
+        return RoutingDecision(
+            model=card.name,
+            provider=card.provider,
+            host=host_name,
+            base_url=base_url,
+            tier=wanted,
+            model_tier=card.tier,
+            task_type=str(task.task_type),
+            task_confidence=task.confidence,
+            task_runner_up=task.runner_up,
+            complexity=assessment.score,
+            complexity_breakdown=dict(assessment.breakdown),
+            persona=persona.persona,
+            persona_rule=persona.rule,
+            reason=reason,
+            fallbacks=[entry.name for entry in fallbacks],
+            relaxations=list(selection.relaxations),
+            required_context=required_context,
+            availability_assumed=not snapshot.availability_known,
+            explicit_model=options.model is not None,
+        )
+
+    def decide(
+        self,
+        query: str,
+        *,
+        documents: Documents | None = None,
+        options: RouteOptions | None = None,
+    ) -> RoutingDecision:
+        """Every step at once: the decision for ``query``, without calling any model."""
+        options = options or RouteOptions()
+        prepared = self.prepare(query, documents)
+        task = self.classify(prepared)
+        assessment = self.assess(prepared, task)
+        persona = self.personalise(task, assessment, options)
+        return self.select(prepared, task, assessment, persona, options)
+
+    def _choose(
+        self, snapshot: RegistrySnapshot, request: SelectionRequest, options: RouteOptions
+    ) -> Selection:
+        if options.model is None:
+            return select_model(snapshot, request)
+        entry = self.registry.get(options.model)
+        try:
+            ranked = select_model(snapshot, request).ranked
+        except NoModelAvailableError:
+            ranked = ()
+        installed = entry.installed or not snapshot.availability_known
+        note = "" if installed else " (not installed on any host: `ollama pull` it)"
+        return Selection(
+            entry=entry,
+            score=0.0,
+            reason=f"explicit model {entry.name} requested{note}",
+            ranked=(entry, *(e for e in ranked if e.name != entry.name)),
+        )
+
+    def host_for(self, name: str) -> tuple[str | None, str | None]:
+        """The (host name, base URL) to call ``name`` on, by :meth:`_host_for`'s rule."""
+        return self._host_for(self.registry.snapshot(), self.registry.get(name))
+
+    @staticmethod
+    def _host_for(
+        snapshot: RegistrySnapshot, entry: RegistryEntry
+    ) -> tuple[str | None, str | None]:
+        if entry.card.provider != "ollama" or not snapshot.hosts:
+            return None, None
+        # A host with the model loaded answers without a cold start; else one that has it.
+        preferred = (*entry.loaded_on, *entry.installed_on)
+        by_name = {inventory.host: inventory for inventory in snapshot.hosts}
+        host = by_name[preferred[0]] if preferred else snapshot.hosts[0]
+        return host.host, host.base_url

@@ -1,0 +1,100 @@
+"""Moving the routing steps' results in and out of the graph's JSON-like state."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from langchain_core.messages import BaseMessage, HumanMessage
+from langgraph.runtime import Runtime
+
+from ragged_graph.errors import InvalidRequestError
+from ragged_graph.registry.cards import Tier
+from ragged_graph.routing.classifier import TaskClassification
+from ragged_graph.routing.complexity import ComplexityAssessment
+from ragged_graph.routing.personas import PersonaOutcome
+from ragged_graph.routing.router import RouteOptions
+from ragged_graph.routing_graph.state import Context, State
+
+__all__ = [
+    "assessment_from_state",
+    "assessment_to_state",
+    "context_of",
+    "message_text",
+    "options_from",
+    "persona_from_state",
+    "persona_to_state",
+    "query_of",
+    "task_from_state",
+    "task_to_state",
+]
+
+
+def context_of(runtime: Runtime[Context]) -> Context:
+    context = runtime.context
+    if context is None:
+        return Context()
+    if isinstance(context, dict):  # a server may hand the context over as plain JSON
+        return Context(**context)
+    return context
+
+
+def options_from(context: Context) -> RouteOptions:
+    return RouteOptions(
+        persona=context.persona,
+        model=context.model,
+        tier=Tier(context.tier) if context.tier else None,
+        local_only=context.local_only,
+    )
+
+
+def message_text(message: BaseMessage) -> str:
+    """The text of a message, whatever shape its content has."""
+    return str(message.text)
+
+
+def query_of(state: State) -> str:
+    """The query: ``query`` if given, else the text of the last human message."""
+    query = state.get("query")
+    if query is None:
+        for message in reversed(state.get("messages") or []):
+            if isinstance(message, HumanMessage):
+                query = message_text(message)
+                break
+    if query is None or not query.strip():
+        raise InvalidRequestError(
+            "the request has no query: pass a non-empty `query` or a human message in `messages`"
+        )
+    return query
+
+
+def task_to_state(task: TaskClassification) -> dict[str, Any]:
+    data = dataclasses.asdict(task)
+    data["task_type"] = str(task.task_type)
+    return data
+
+
+def task_from_state(data: dict[str, Any]) -> TaskClassification:
+    return TaskClassification(**data)
+
+
+def assessment_to_state(assessment: ComplexityAssessment) -> dict[str, Any]:
+    return {
+        "score": assessment.score,
+        "tier": assessment.tier.value,
+        "breakdown": dict(assessment.breakdown),
+        "task_prior": assessment.task_prior,
+        "reason": assessment.reason,
+    }
+
+
+def assessment_from_state(data: dict[str, Any]) -> ComplexityAssessment:
+    return ComplexityAssessment(**{**data, "tier": Tier(data["tier"])})
+
+
+def persona_to_state(outcome: PersonaOutcome) -> dict[str, Any]:
+    return {"persona": outcome.persona, "tier": outcome.tier.value, "rule": outcome.rule}
+
+
+def persona_from_state(data: dict[str, Any]) -> PersonaOutcome:
+    return PersonaOutcome(persona=data["persona"], tier=Tier(data["tier"]), rule=data["rule"])

@@ -1,0 +1,243 @@
+"""`invoke`: call the model at the current position of the chain, streaming its tokens.
+
+Tokens stream through the model's own callbacks, so ``stream_mode="messages"`` shows them.
+A caller that relays tokens itself (``RaggedRouter``) passes :class:`CallOptions` with
+``relay=True``: the model call is then tagged ``nostream`` (an outer LangGraph run sees each
+token once, from the caller) and, with ``stream_to_writer``, each chunk goes to the custom
+stream. Once chunks went to a caller's stream, a failure is not hidden behind another
+model's answer: it surfaces as :class:`StreamInterruptedError` carrying the partial text.
+
+Other provider failures are recorded as an attempt and handed to ``fallback``; anything else
+is a bug and propagates.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    message_chunk_to_message,
+)
+from langchain_core.runnables import Runnable, RunnableConfig
+from langgraph.config import get_stream_writer
+from langgraph.runtime import Runtime
+
+from ragged_graph.errors import ProviderError, StreamInterruptedError
+from ragged_graph.providers.errors import PROVIDER_FAILURES, to_provider_error
+from ragged_graph.routing_graph.convert import context_of, message_text
+from ragged_graph.routing_graph.services import Services, ServicesProvider
+from ragged_graph.routing_graph.state import AttemptRecord, Context, State
+
+__all__ = ["CALL_OPTIONS_KEY", "CallOptions", "last_attempt_failed", "make_invoke"]
+
+CALL_OPTIONS_KEY = "ragged_graph_call_options"
+"""``configurable`` key holding the run's :class:`CallOptions`."""
+
+_NOSTREAM_TAG = "nostream"
+
+
+@dataclass(frozen=True, kw_only=True)
+class CallOptions:
+    """How the chosen model is called; set by ``RaggedRouter`` through ``configurable``."""
+
+    tools: Sequence[Any] = ()
+    """Tools to bind on the chosen model."""
+    tool_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments for ``bind_tools`` (e.g. ``tool_choice``)."""
+    schema: Any = None
+    """A schema for structured output, if one is wanted."""
+    schema_kwargs: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments for ``with_structured_output``."""
+    stop: Sequence[str] | None = None
+    """Stop sequences."""
+    relay: bool = False
+    """The caller relays tokens itself: hide the model's own token callbacks."""
+    stream_to_writer: bool = False
+    """Send each chunk to the custom stream as ``{"token": chunk}``."""
+
+
+_DEFAULT_OPTIONS = CallOptions()
+
+
+@dataclass(frozen=True, kw_only=True)
+class _Call:
+    model: str
+    host: str | None
+    runnable: Runnable[Any, Any]
+    messages: list[BaseMessage]
+    config: RunnableConfig
+    options: CallOptions
+
+
+def _messages_for(state: State) -> list[BaseMessage]:
+    messages: list[BaseMessage] = list(state.get("messages") or [])
+    if not messages:
+        messages = [HumanMessage(state["query"])]
+    documents = state.get("documents")
+    if documents:
+        listed = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(documents, start=1))
+        context = SystemMessage(
+            "Answer from these retrieved documents; say so if they do not hold the answer.\n\n"
+            + listed
+        )
+        messages = [context, *messages]
+    return messages
+
+
+def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
+    chain = state["chain"]
+    model = chain[state.get("position", 0)]
+    decision = state["decision"]
+    if model == decision["model"]:
+        host, base_url = decision.get("host"), decision.get("base_url")
+    else:
+        host, base_url = services.router.host_for(model)
+    card = services.router.registry.get(model).card
+    chat_model: BaseChatModel = services.models.chat_model(
+        provider=card.provider, model=card.name, base_url=base_url
+    )
+    options: CallOptions = (config.get("configurable") or {}).get(
+        CALL_OPTIONS_KEY, _DEFAULT_OPTIONS
+    )
+    runnable: Runnable[Any, Any] = chat_model
+    if options.tools:
+        runnable = chat_model.bind_tools(options.tools, **options.tool_kwargs)
+    if options.schema is not None:
+        runnable = chat_model.with_structured_output(
+            options.schema, include_raw=True, **options.schema_kwargs
+        )
+    if options.stop:
+        runnable = runnable.bind(stop=list(options.stop))
+    return _Call(
+        model=model,
+        host=host,
+        runnable=runnable,
+        messages=_messages_for(state),
+        config={"tags": [_NOSTREAM_TAG]} if options.relay else {},
+        options=options,
+    )
+
+
+def _routing_metadata(
+    state: State, call: _Call, attempts: Sequence[AttemptRecord]
+) -> dict[str, Any]:
+    return {**state["decision"], "answered_by": call.model, "attempts": list(attempts)}
+
+
+def _record(
+    call: _Call, started: float, first_token: float | None, error: ProviderError | None
+) -> AttemptRecord:
+    return AttemptRecord(
+        model=call.model,
+        host=call.host,
+        ok=error is None,
+        error_code=str(error.code) if error else None,
+        error=error.message if error else None,
+        latency_ms=round((time.perf_counter() - started) * 1000, 3),
+        first_token_ms=round((first_token - started) * 1000, 3) if first_token else None,
+    )
+
+
+def _answer(state: State, call: _Call, result: Any, record: AttemptRecord) -> dict[str, Any]:
+    extra: dict[str, Any] = {}
+    if call.options.schema is not None:
+        # Structured output travels on the message, for RaggedRouter to hand back.
+        message: BaseMessage = result["raw"]
+        extra = {"parsed": result["parsed"], "parsing_error": result.get("parsing_error")}
+    else:
+        message = result
+    if isinstance(message, AIMessageChunk):
+        message = message_chunk_to_message(message)
+    attempts = [*state.get("attempts", []), record]
+    metadata = {**message.response_metadata, "routing": _routing_metadata(state, call, attempts)}
+    answer = message.model_copy(
+        update={
+            "response_metadata": metadata,
+            "additional_kwargs": {**message.additional_kwargs, **extra},
+        }
+    )
+    return {"messages": [answer], "answer": message_text(answer), "attempts": [record]}
+
+
+def _failed(
+    call: _Call, exc: BaseException, started: float, first: float | None, partial: str
+) -> dict[str, Any]:
+    error = to_provider_error(exc, model=call.model, host=call.host, partial_text=partial)
+    if error is None:
+        raise exc
+    if partial and call.options.stream_to_writer:
+        # The caller has shown these tokens already; another model's answer cannot follow.
+        raise StreamInterruptedError(
+            f"failed after streaming {len(partial)} characters ({error.detail})",
+            model=call.model,
+            host=call.host,
+            partial_text=partial,
+        ) from exc
+    return {"attempts": [_record(call, started, first, error)]}
+
+
+def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
+    """The node as a (sync, async) pair of functions."""
+
+    def invoke(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+        call = _prepare(state, config, provide(context_of(runtime)))
+        started, first = time.perf_counter(), None
+        collected: Any = None
+        try:
+            if call.options.schema is not None:
+                collected = call.runnable.invoke(call.messages, call.config)
+                first = time.perf_counter()
+            else:
+                writer = get_stream_writer() if call.options.stream_to_writer else None
+                for chunk in call.runnable.stream(call.messages, call.config):
+                    first = first or time.perf_counter()
+                    collected = chunk if collected is None else collected + chunk
+                    if writer is not None:
+                        writer({"token": chunk})
+        except PROVIDER_FAILURES as exc:
+            partial = message_text(collected) if isinstance(collected, BaseMessage) else ""
+            return _failed(call, exc, started, first, partial)
+        if collected is None:
+            collected = AIMessage(content="")
+        return _answer(state, call, collected, _record(call, started, first, None))
+
+    async def ainvoke(
+        state: State, config: RunnableConfig, runtime: Runtime[Context]
+    ) -> dict[str, Any]:
+        call = _prepare(state, config, provide(context_of(runtime)))
+        started, first = time.perf_counter(), None
+        collected: Any = None
+        try:
+            if call.options.schema is not None:
+                collected = await call.runnable.ainvoke(call.messages, call.config)
+                first = time.perf_counter()
+            else:
+                writer = get_stream_writer() if call.options.stream_to_writer else None
+                async for chunk in call.runnable.astream(call.messages, call.config):
+                    first = first or time.perf_counter()
+                    collected = chunk if collected is None else collected + chunk
+                    if writer is not None:
+                        writer({"token": chunk})
+        except PROVIDER_FAILURES as exc:
+            partial = message_text(collected) if isinstance(collected, BaseMessage) else ""
+            return _failed(call, exc, started, first, partial)
+        if collected is None:
+            collected = AIMessage(content="")
+        return _answer(state, call, collected, _record(call, started, first, None))
+
+    return invoke, ainvoke
+
+
+def last_attempt_failed(state: State) -> bool:
+    attempts = state.get("attempts") or []
+    return bool(attempts) and not attempts[-1]["ok"]
+

@@ -1,0 +1,98 @@
+"""The routing graph's state, input and output schemas, and per-run context.
+
+State values are plain JSON-like data (dicts, lists, strings, numbers), so checkpoints,
+`langgraph dev` and LangGraph Studio can store and show them without custom serialisers.
+"""
+
+from __future__ import annotations
+
+import operator
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, TypedDict
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph.message import add_messages
+
+__all__ = [
+    "AttemptRecord",
+    "Context",
+    "InputState",
+    "OutputState",
+    "State",
+]
+
+TierName = Literal["fast", "balanced", "quality"]
+
+
+class AttemptRecord(TypedDict):
+    """One call to one model."""
+
+    model: str
+    """The model called."""
+    host: str | None
+    """The Ollama host it was called on."""
+    ok: bool
+    """Whether it answered."""
+    error_code: str | None
+    """The typed error's code when it did not."""
+    error: str | None
+    """The typed error's message when it did not."""
+    latency_ms: float
+    """Wall time of the call."""
+    first_token_ms: float | None
+    """Time to the first streamed token, when one arrived."""
+
+
+class InputState(TypedDict, total=False):
+    """What a caller gives the graph: messages, or a query; retrieved documents optionally."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation; the last human message is the query."""
+    query: str
+    """The query, for callers without messages."""
+    documents: list[str]
+    """Retrieved documents the answer should draw on."""
+
+
+class OutputState(TypedDict, total=False):
+    """What the graph hands back."""
+
+    messages: Annotated[list[AnyMessage], add_messages]
+    """The conversation with the answer appended."""
+    answer: str
+    """The answer's text."""
+    decision: dict[str, Any]
+    """The routing decision (:class:`~ragged_graph.RoutingDecision` as JSON)."""
+    attempts: Annotated[list[AttemptRecord], operator.add]
+    """Every model call made, in order."""
+
+
+class State(InputState, OutputState, total=False):
+    """Everything the nodes share."""
+
+    task: dict[str, Any]
+    """The classification: task_type, confidence, runner_up, reason, scores."""
+    complexity: dict[str, Any]
+    """The complexity assessment: score, tier, breakdown, reason."""
+    persona: dict[str, Any]
+    """The persona step's outcome: persona, tier, rule."""
+    chain: list[str]
+    """The models to try in order: the chosen one, then its fallbacks."""
+    position: int
+    """Index in ``chain`` of the model being tried."""
+
+
+@dataclass(kw_only=True)
+class Context:
+    """Per-run settings (LangGraph's ``context_schema``); all optional."""
+
+    persona: str | None = None
+    """The persona to route for."""
+    model: str | None = None
+    """Use this model, whatever the query."""
+    tier: TierName | None = None
+    """Force this tier instead of the one complexity calls for."""
+    local_only: bool = False
+    """Only use models that run on the user's own hardware."""
+    config_path: str | None = None
+    """A router config file; defaults to ``$RAGGED_GRAPH_CONFIG`` or the built-in defaults."""
