@@ -292,8 +292,9 @@ def _child_callbacks(
     return manager
 
 
-_CALL_KWARGS = frozenset({"ragged_tools", "ragged_tool_kwargs", "ragged_schema",
-                          "ragged_schema_kwargs"})
+_CALL_KWARGS = frozenset(
+    {"ragged_tools", "ragged_tool_kwargs", "ragged_schema", "ragged_schema_kwargs"}
+)
 
 
 def _generation_chunk(token: BaseMessage) -> ChatGenerationChunk:

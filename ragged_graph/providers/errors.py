@@ -56,7 +56,9 @@ def to_provider_error(
         if exc.status_code == -1:
             return StreamInterruptedError(
                 f"the server reported an error mid-stream ({text})",
-                model=model, host=host, partial_text=partial_text,
+                model=model,
+                host=host,
+                partial_text=partial_text,
             )
         return ProviderServerError(
             f"server error {exc.status_code} ({text})", model=model, host=host
@@ -71,7 +73,9 @@ def to_provider_error(
     if isinstance(exc, httpx.TransportError | ConnectionError):
         return StreamInterruptedError(
             f"connection broke during the answer ({type(exc).__name__}: {exc})",
-            model=model, host=host, partial_text=partial_text,
+            model=model,
+            host=host,
+            partial_text=partial_text,
         )
     if isinstance(exc, httpx.HTTPError):
         return ProviderServerError(f"HTTP failure ({exc})", model=model, host=host)

@@ -51,6 +51,11 @@ class ChatModelFactory:
             return ChatOllama(model=model, base_url=url, client_kwargs={"timeout": self._timeout})
         raise ConfigError(
             None,
-            [ConfigIssue(key="models", problem=f"provider {provider!r} of {model} is not "
-                         "available; install its extra or use an Ollama model")],
+            [
+                ConfigIssue(
+                    key="models",
+                    problem=f"provider {provider!r} of {model} is not "
+                    "available; install its extra or use an Ollama model",
+                )
+            ],
         )

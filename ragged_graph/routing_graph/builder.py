@@ -24,7 +24,7 @@ from ragged_graph.routing_graph.nodes.invoke import last_attempt_failed
 from ragged_graph.routing_graph.services import ServicesProvider, default_services
 from ragged_graph.routing_graph.state import Context, InputState, OutputState, State
 
-__all__ = ["RoutingGraph", "build_graph"]
+__all__ = ["RoutingGraph", "build_graph", "graph"]
 
 RoutingGraph = CompiledStateGraph[State, Context, InputState, OutputState]
 
@@ -51,8 +51,9 @@ def _after_invoke(state: State) -> str:
 def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     """The compiled routing graph; ``provide`` gives each run its router and chat models."""
     invoke, ainvoke = make_invoke(provide)
-    builder = StateGraph(State, context_schema=Context, input_schema=InputState,
-                         output_schema=OutputState)
+    builder = StateGraph(
+        State, context_schema=Context, input_schema=InputState, output_schema=OutputState
+    )
     builder.add_node("classify", _both(make_classify(provide), "classify"))
     builder.add_node("complexity", _both(make_complexity(provide), "complexity"))
     builder.add_node("persona", _both(make_persona(provide), "persona"))
@@ -68,3 +69,6 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     builder.add_edge("fallback", "invoke")
     return builder.compile(name="ragged_graph")
 
+
+graph: RoutingGraph = build_graph()
+"""The routing graph with the default services: the target of ``langgraph.json``."""

@@ -240,4 +240,3 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
 def last_attempt_failed(state: State) -> bool:
     attempts = state.get("attempts") or []
     return bool(attempts) and not attempts[-1]["ok"]
-
