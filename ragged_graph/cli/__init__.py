@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ragged_graph.cli import config_cmd, hardware_cmd, models_cmd
+from ragged_graph.cli import config_cmd, hardware_cmd, models_cmd, route_cmd
 
 __all__ = ["app", "main"]
 
@@ -15,6 +15,8 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
+app.command("route")(route_cmd.route)
+app.command("ask")(route_cmd.ask)
 app.command("models")(models_cmd.models)
 app.command("hardware")(hardware_cmd.hardware)
 app.add_typer(config_cmd.app, name="config")

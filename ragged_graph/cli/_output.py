@@ -16,7 +16,14 @@ from rich.console import Console
 from ragged_graph.config import RouterConfig, load_config
 from ragged_graph.errors import RaggedGraphError
 
-__all__ = ["console", "exit_with", "load_cli_config", "print_json", "user_errors"]
+__all__ = [
+    "console",
+    "error_console",
+    "exit_with",
+    "load_cli_config",
+    "print_json",
+    "user_errors",
+]
 
 console = Console()
 error_console = Console(stderr=True)

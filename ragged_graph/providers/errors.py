@@ -30,7 +30,7 @@ _OUT_OF_MEMORY = re.compile(
     r"more (?:system )?memory|out of memory|insufficient memory|cudaMalloc|failed to allocate",
     re.IGNORECASE,
 )
-_LOAD_FAILURE = re.compile(r"failed to load model|unable to load|llama runner", re.IGNORECASE)
+_LOAD_FAILURE = re.compile(r"(?:failed|unable) to load model|error loading model", re.IGNORECASE)
 
 PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
     ResponseError,

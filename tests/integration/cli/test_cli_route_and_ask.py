@@ -1,0 +1,80 @@
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from ragged_graph.cli import app
+from ragged_graph.testing import OllamaServer
+
+pytestmark = pytest.mark.integration
+
+OFFLINE = (
+    "providers:\n  ollama:\n    hosts:\n      - {name: gone, base_url: 'http://127.0.0.1:9'}\n"
+)
+
+
+def write(tmp_path: Path, text: str) -> Path:
+    path = tmp_path / "router.yaml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_route_json_prints_the_decision_without_a_server(tmp_path: Path) -> None:
+    result = CliRunner().invoke(
+        app,
+        [
+            "route",
+            "Write a Python function to sort a list",
+            "--json",
+            "--config",
+            str(write(tmp_path, OFFLINE)),
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    decision = json.loads(result.stdout)
+    assert decision["task_type"] == "code_generation"
+    for field in (
+        "model",
+        "tier",
+        "task_confidence",
+        "complexity",
+        "complexity_breakdown",
+        "persona",
+        "reason",
+        "fallbacks",
+        "provider",
+    ):
+        assert field in decision
+
+
+def test_route_with_unknown_persona_exits_2_listing_known(tmp_path: Path) -> None:
+    config = write(tmp_path, OFFLINE + "personas:\n  tester: {}\n")
+    result = CliRunner().invoke(app, ["route", "hi", "--persona", "nope", "--config", str(config)])
+    assert result.exit_code == 2
+    assert "tester" in result.stderr
+    assert "Traceback" not in result.output
+
+
+def test_ask_answers_through_the_chosen_model(tmp_path: Path) -> None:
+    with OllamaServer() as server:
+        config = write(
+            tmp_path,
+            "providers:\n  ollama:\n    hosts:\n"
+            f"      - {{name: t, base_url: '{server.base_url}'}}\n",
+        )
+        result = CliRunner().invoke(
+            app, ["ask", "What is Paris?", "--show-routing", "--config", str(config)]
+        )
+    assert result.exit_code == 0, result.output
+    assert "why:" in result.stdout
+    assert "You asked: What is Paris?" in result.stdout
+
+
+def test_ask_without_ollama_says_how_to_start_one(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["ask", "hi", "--config", str(write(tmp_path, OFFLINE))])
+    assert result.exit_code == 3
+    assert "ollama serve" in result.stderr
+    assert "Traceback" not in result.output

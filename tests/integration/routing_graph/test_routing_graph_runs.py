@@ -1,0 +1,120 @@
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from langchain_core.messages import HumanMessage
+
+from ragged_graph.config import RouterConfig
+from ragged_graph.errors import AllModelsFailedError, InvalidRequestError
+from ragged_graph.routing.router import Router
+from ragged_graph.routing_graph import Context, RoutingGraph, Services, build_graph
+from ragged_graph.testing import Fault, OllamaServer
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def server() -> Iterator[OllamaServer]:
+    with OllamaServer() as running:
+        yield running
+
+
+@pytest.fixture
+def graph(server: OllamaServer) -> RoutingGraph:
+    config = RouterConfig.model_validate(
+        {
+            "providers": {"ollama": {"hosts": [{"name": "test", "base_url": server.base_url}]}},
+            "hardware": {"memory_gb": 64},
+        }
+    )
+    services = Services.for_router(Router(config))
+    return build_graph(lambda _context: services)
+
+
+def test_a_query_is_routed_and_answered(graph: RoutingGraph, server: OllamaServer) -> None:
+    out = graph.invoke({"query": "Write a Python function that reverses a string"})
+    decision = out["decision"]
+    assert decision["task_type"] == "code_generation"
+    assert "coder" in decision["model"]
+    assert out["answer"].startswith(f"This is {decision['model']}")
+    assert [a["ok"] for a in out["attempts"]] == [True]
+    assert [r.model for r in server.chat_requests()] == [decision["model"]]
+    routing = out["messages"][-1].response_metadata["routing"]
+    assert routing["answered_by"] == decision["model"]
+
+
+async def test_async_runs_route_the_same_way(graph: RoutingGraph) -> None:
+    out = await graph.ainvoke({"messages": [HumanMessage("What is Paris?")]})
+    assert out["decision"]["tier"] == "fast"
+    assert out["answer"]
+
+
+def test_a_failing_model_falls_back_to_the_next_in_the_chain(
+    graph: RoutingGraph, server: OllamaServer
+) -> None:
+    first = graph.invoke({"query": "What is Paris?"})["decision"]["model"]
+    server.update_model(first, fault=Fault.SERVER_ERROR)
+    out = graph.invoke({"query": "What is Paris?"})
+    attempts = out["attempts"]
+    assert attempts[0]["model"] == first
+    assert attempts[0]["error_code"] == "PROVIDER_SERVER_ERROR"
+    assert attempts[-1]["ok"]
+    assert out["decision"]["fallbacks"][0] == attempts[1]["model"]
+
+
+def test_every_model_failing_is_one_typed_error(graph: RoutingGraph, server: OllamaServer) -> None:
+    for name in list(server.models):
+        server.update_model(name, fault=Fault.NOT_FOUND)
+    with pytest.raises(AllModelsFailedError) as caught:
+        graph.invoke({"query": "What is Paris?"})
+    assert len(caught.value.failures) >= 2
+    assert all(code == "MODEL_NOT_FOUND" for _, code, _ in caught.value.failures)
+
+
+def test_tokens_stream_from_the_invoke_node(graph: RoutingGraph) -> None:
+    tokens = [
+        chunk.content
+        for chunk, meta in graph.stream({"query": "hello there"}, stream_mode="messages")
+        if meta["langgraph_node"] == "invoke" and chunk.content
+    ]
+    assert len(tokens) > 2
+    assert "".join(tokens).startswith("This is")
+
+
+def test_updates_come_from_each_node_in_order(graph: RoutingGraph) -> None:
+    nodes = [next(iter(update)) for update in graph.stream({"query": "hi"}, stream_mode="updates")]
+    assert nodes == ["classify", "complexity", "persona", "select", "invoke"]
+
+
+def test_documents_reach_the_classifier_and_the_model(
+    graph: RoutingGraph, server: OllamaServer
+) -> None:
+    out = graph.invoke(
+        {
+            "query": "What year was the bridge opened?",
+            "documents": ["The Golden Gate Bridge opened in 1937."],
+        }
+    )
+    assert out["decision"]["task_type"] == "rag_query"
+    sent = server.chat_requests()[-1].body["messages"]
+    assert any("opened in 1937" in message["content"] for message in sent)
+
+
+def test_context_forces_tier_and_model(graph: RoutingGraph) -> None:
+    forced = graph.invoke({"query": "hi"}, context=Context(tier="quality"))
+    assert forced["decision"]["tier"] == "quality"
+    explicit = graph.invoke({"query": "hi"}, context=Context(model="qwen2.5:14b"))
+    assert explicit["decision"]["model"] == "qwen2.5:14b"
+    assert explicit["attempts"][-1]["model"] == "qwen2.5:14b"
+
+
+def test_an_empty_query_is_a_typed_error(graph: RoutingGraph) -> None:
+    with pytest.raises(InvalidRequestError, match="no query"):
+        graph.invoke({"messages": [HumanMessage("   ")]})
+
+
+def test_the_graph_draws_every_node(graph: RoutingGraph) -> None:
+    drawing = graph.get_graph().draw_mermaid()
+    for node in ("classify", "complexity", "persona", "select", "invoke", "fallback"):
+        assert node in drawing
