@@ -19,6 +19,7 @@ from langchain_core.callbacks import (
     CallbackManagerForLLMRun,
 )
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.language_models.chat_models import LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
@@ -79,6 +80,13 @@ class RaggedRouter(BaseChatModel):
     @property
     def _identifying_params(self) -> dict[str, Any]:
         return {"persona": self.persona, "model": self.model, "tier": self.tier}
+
+    def _get_ls_params(self, stop: list[str] | None = None, **kwargs: Any) -> LangSmithParams:
+        params = super()._get_ls_params(stop=stop, **kwargs)
+        params["ls_provider"] = "ragged_graph"
+        # The model answering is chosen per call; traces name it in the routing metadata.
+        params["ls_model_name"] = self.model or "ragged-router"
+        return params
 
     @property
     def router(self) -> Router:

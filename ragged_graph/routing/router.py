@@ -26,6 +26,7 @@ from ragged_graph.routing.complexity import ComplexityAnalyser, ComplexityAssess
 from ragged_graph.routing.decision import RoutingDecision
 from ragged_graph.routing.fallbacks import fallback_chain
 from ragged_graph.routing.personas import PersonaOutcome, apply_persona, check_persona
+from ragged_graph.routing.retrieved_context import split_retrieved_context
 from ragged_graph.routing.selection import (
     Selection,
     SelectionRequest,
@@ -81,6 +82,10 @@ class Router:
     # The steps, in graph order.
 
     def prepare(self, query: str, documents: Documents | None = None) -> PreparedQuery:
+        """Ready ``query`` for the steps; retrieved documents formatted into it are split out."""
+        split = split_retrieved_context(query)
+        if split.documents:
+            return prepare_query(split.question, [*(documents or ()), *split.documents])
         return prepare_query(query, documents)
 
     def classify(self, prepared: PreparedQuery) -> TaskClassification:
