@@ -1,13 +1,14 @@
-"""Which kind of task a query is: weighted regular expressions, no model, microseconds.
+"""Which kind of task a query is: weighted cues, no model, microseconds.
 
-Every task type has a table of patterns with weights. A query's score for a task is the sum
-of the weights of the task's patterns that match it (each pattern counts once); the best
-score wins, and the reason names what matched. Patterns are precompiled, one alternation per
-task, so classifying a typical query costs a handful of regex scans.
+Every task type has a table of cues (words, phrases, and for code and arithmetic, guarded
+regular expressions) with weights. A query's score for a task is the sum of the weights of
+the task's cues that match it (each cue counts once); the best score wins, and the reason
+names what matched. All cues sit in one word index, so classifying a query is one pass
+over its words plus the few regular expressions whose guards match.
 
 Decisions worth knowing:
 
-- Text is lowercased once and the built-in patterns are written in lowercase, so there is no
+- Text is lowercased once and the built-in cues are written in lowercase, so there is no
   ``re.IGNORECASE`` anywhere in the built-ins (the original design notes' case-insensitive
   ``[A-Z]{2,}`` matched every word).
 - Where a match sits matters. Users put the instruction at the start or the end and paste
@@ -46,11 +47,14 @@ __all__ = [
     "MIN_DECISIVE_SCORE",
     "SCAN_HEAD_CHARS",
     "SCAN_TAIL_CHARS",
+    "Cue",
+    "CueIndex",
+    "CueScore",
     "DocumentLike",
+    "PatternMatch",
     "PreparedQuery",
     "TaskClassification",
     "TaskClassifier",
-    "WeightedPatterns",
     "document_text",
     "prepare_query",
 ]
@@ -105,43 +109,61 @@ def document_text(document: str | DocumentLike | object) -> str:
 
 # --------------------------------------------------------------------------- text preparation
 
-
-@dataclass(frozen=True, kw_only=True, slots=True)
-class PreparedQuery:
-    """A query made ready for pattern scans once, shared by the classifier and the analyser."""
-
-    text: str
-    """The scanned part of the query in its original case (head and tail of a long one)."""
-
-    lowered: str
-    """``text`` lowercased: what the built-in patterns scan."""
-
-    length: int
-    """Length of the whole query in characters, before any trimming."""
-
-    instruction: str
-    """What the user asks for, from ``lowered``, without the material pasted to work on."""
-
-    head_end: int
-    """Where pasted material starts in ``lowered`` (its length for short queries)."""
-
-    tail_start: int
-    """Where pasted material ends in ``lowered``: a closing question follows it."""
-
-    payload_chars: int
-    """Characters of material given to work on (pasted text, quoted phrases, code)."""
-
-    documents: tuple[str, ...] = ()
-    """Texts of the retrieved documents supplied with the query."""
-
-
 _SHORT_QUERY_CHARS: Final = 300
 _HEAD_SEARCH_CHARS: Final = 250
 _TAIL_PARAGRAPH_CHARS: Final = 300
 _HEAD_SEPARATORS: Final = ("\n", ": ", "：")
 _LABEL_CHARS: Final = 20
-_QUOTED = re.compile(r"""["'`“‘«「]([^"'`”’»」\n]{2,400})["'`”’»」]""")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_INSTRUCTION_HEAD_CHARS: Final = 120
+_SENTENCE_BREAKS: Final = ("\n", ". ", "! ", "? ", ": ")
+_WORD: Final = re.compile(r"\w+(?:'\w+)*")
+_DIGIT: Final = re.compile(r"\d")
+_CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_QUOTED: Final = re.compile(r"""["'`“‘«「]([^"'`”’»」\n]{2,400})["'`”’»」]""")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class PreparedQuery:
+    """A query made ready for matching once, shared by the classifier and the analyser."""
+
+    text: str
+    """The scanned part of the query in its original case (head and tail of a long one)."""
+
+    lowered: str
+    """``text`` lowercased, with typographic apostrophes made plain."""
+
+    length: int
+    """Length of the whole query in characters, before any trimming."""
+
+    head_end: int
+    """Where pasted material starts in ``lowered`` (its length if there is none)."""
+
+    tail_start: int
+    """Where pasted material ends in ``lowered``; a closing question may follow."""
+
+    tokens: tuple[str, ...]
+    """The words of ``lowered`` outside the pasted material."""
+
+    material_tokens: tuple[str, ...]
+    """The words of the pasted material."""
+
+    instruction: str
+    """What the user asks for, from ``lowered``, without the material to work on."""
+
+    instruction_tokens: tuple[str, ...]
+    """The words of ``instruction``."""
+
+    payload_chars: int
+    """Characters of material given to work on (pasted text, quoted phrases, code)."""
+
+    has_digit: bool
+    """Whether ``lowered`` holds a digit (numeric cues are skipped otherwise)."""
+
+    has_cjk: bool
+    """Whether ``lowered`` holds Chinese, Japanese or Korean script."""
+
+    documents: tuple[str, ...] = ()
+    """Texts of the retrieved documents supplied with the query."""
 
 
 def _first_separator(text: str) -> tuple[int, int]:
@@ -157,22 +179,21 @@ def _first_separator(text: str) -> tuple[int, int]:
 def _layout(text: str) -> tuple[int, int, str, int]:
     """Where the instruction is in ``text`` and how much material comes with it.
 
-    Returns ``(head_end, tail_start, instruction, payload_chars)``. Pattern matches between
-    ``head_end`` and ``tail_start`` are in pasted material; ``instruction`` is what the user
-    asks for, without the material.
+    Returns ``(head_end, tail_start, instruction, payload_chars)``; the material is
+    ``text[head_end:tail_start]``.
 
     - A short query is all instruction for matching. If a line break or colon splits it
-      (``translate to french: ...``), the instruction is what precedes it and the rest is
-      material; otherwise any quoted text is material.
+      early (``translate to french: ...``), the instruction proper is what precedes it and
+      the rest is material; otherwise any quoted text is material.
     - In a longer query the instruction is the first line (or the words before the first
-      colon, or the first sentence) plus a closing question after the last line break. A
-      query that opens with material or with a bare label (``Context:``) gets its closing
-      paragraph as instruction whether or not it is a question.
+      colon, or the first sentence) plus a closing paragraph: a closing question always, a
+      closing paragraph of any kind if the query opens with material or a bare label
+      (``Context:``).
     """
     length = len(text)
     separator, width = _first_separator(text)
     if length <= _SHORT_QUERY_CHARS:
-        if separator > 0 and separator + width < length:
+        if 0 < separator <= _INSTRUCTION_HEAD_CHARS and separator + width < length:
             return length, length, text[:separator], length - separator - width
         return length, length, text, sum(len(m.group(1)) for m in _QUOTED.finditer(text))
     starts_with_material = separator < 0 or separator < _LABEL_CHARS
@@ -181,12 +202,14 @@ def _layout(text: str) -> tuple[int, int, str, int]:
     else:
         sentence_end = text.find(". ", 0, _HEAD_SEARCH_CHARS)
         head_end = sentence_end + 1 if sentence_end > 0 else _HEAD_SEARCH_CHARS
+    closing = text.rstrip()
+    if closing.endswith(("?", "？")):
+        # The question is the last sentence, after a line break or a sentence boundary.
+        tail_start = max(closing.rfind(b, head_end, len(closing) - 1) for b in _SENTENCE_BREAKS)
+        if tail_start > 0 and length - tail_start <= _TAIL_PARAGRAPH_CHARS:
+            return head_end, tail_start, text[:head_end] + text[tail_start:], tail_start - head_end
     tail_start = text.rfind("\n", head_end)
-    if (
-        tail_start > 0
-        and length - tail_start <= _TAIL_PARAGRAPH_CHARS
-        and (starts_with_material or text.rstrip().endswith(("?", "？")))
-    ):
+    if tail_start > 0 and length - tail_start <= _TAIL_PARAGRAPH_CHARS and starts_with_material:
         return head_end, tail_start, text[:head_end] + text[tail_start:], tail_start - head_end
     return head_end, length, text[:head_end], length - head_end
 
@@ -194,108 +217,423 @@ def _layout(text: str) -> tuple[int, int, str, int]:
 def prepare_query(
     query: str, documents: Iterable[str | DocumentLike | object] | None = None
 ) -> PreparedQuery:
-    """Lowercase and trim ``query`` once; see :class:`PreparedQuery`."""
+    """Lowercase, trim and split ``query`` into words once; see :class:`PreparedQuery`."""
     length = len(query)
     if length > SCAN_HEAD_CHARS + SCAN_TAIL_CHARS:
         text = query[:SCAN_HEAD_CHARS] + "\n" + query[-SCAN_TAIL_CHARS:]
     else:
         text = query
     lowered = text.lower()
+    if "’" in lowered:
+        lowered = lowered.replace("’", "'")
     head_end, tail_start, instruction, payload = _layout(lowered)
     payload += length - len(text)
-    if payload and length <= _SHORT_QUERY_CHARS:
+    has_cjk = _CJK.search(lowered) is not None
+    if has_cjk and payload and length <= _SHORT_QUERY_CHARS:
         # Chinese and Japanese carry a word or more per character: weigh their material so.
         payload += 2 * len(_CJK.findall(lowered, len(instruction)))
+    if head_end < len(lowered):
+        tokens = _WORD.findall(lowered, 0, head_end) + _WORD.findall(lowered, tail_start)
+        material_tokens = tuple(_WORD.findall(lowered, head_end, tail_start))
+        instruction_tokens = tuple(tokens)
+    else:
+        tokens = _WORD.findall(lowered)
+        material_tokens = ()
+        instruction_tokens = (
+            tuple(tokens) if len(instruction) == len(lowered) else tuple(_WORD.findall(instruction))
+        )
     texts = tuple(document_text(d) for d in documents) if documents else ()
     return PreparedQuery(
         text=text,
         lowered=lowered,
         length=length,
-        instruction=instruction,
         head_end=head_end,
         tail_start=tail_start,
+        tokens=tuple(tokens),
+        material_tokens=material_tokens,
+        instruction=instruction,
+        instruction_tokens=instruction_tokens,
         payload_chars=payload,
+        has_digit=_DIGIT.search(lowered) is not None,
+        has_cjk=has_cjk,
         documents=texts,
     )
 
 
-# --------------------------------------------------------------------------- pattern sets
+# --------------------------------------------------------------------------- cues
+#
+# A cue is one weighted piece of evidence. Most are words and phrases, looked up token by
+# token in a dictionary (a scan of a big regex alternation costs time in proportion to the
+# number of alternatives; a dictionary lookup does not). Phrase syntax, in lowercase:
+#
+#   "sum up | key points"        alternatives, separated by " | "
+#   "how do/does"                a word may be one of several, separated by "/"
+#   "translat*"                  a trailing "*" matches any word starting so
+#   "how do !i/you"              "!" matches any word except those listed
+#   "word for ? in"              "?" matches any one word
+#
+# Words are what ``\w+`` finds (apostrophes kept inside a word), so "lock-free" is the
+# phrase "lock free". Structure that is not words (code, arithmetic) is a regular
+# expression, run only when a cheap guard (a substring, a digit) says it could match.
+
+_ANY_DIGIT: Final = "<digit>"
+_ANY_CJK: Final = "<cjk>"
+_PREFIX_KEY: Final = 3
+_CANDIDATE_CACHE_SIZE: Final = 50_000
+_CACHED_WORD_CHARS: Final = 40
+_GUARD_NONE, _GUARD_STRINGS, _GUARD_DIGIT, _GUARD_CJK = range(4)
+
+
+@dataclass(frozen=True, slots=True)
+class _WordTest:
+    """What one position of a phrase accepts."""
+
+    exact: frozenset[str]
+    prefixes: tuple[str, ...]
+    negated: bool
+    wildcard: bool
+
+    def accepts(self, token: str) -> bool:
+        if self.wildcard:
+            return True
+        hit = token in self.exact or (bool(self.prefixes) and token.startswith(self.prefixes))
+        return hit != self.negated
+
+
+_Phrase = tuple[_WordTest, ...]
+_Candidate = tuple[int, _Phrase, "Cue"]
+
+
+def _parse_word(spec: str, phrase: str) -> _WordTest:
+    if spec == "?":
+        return _WordTest(frozenset(), (), negated=False, wildcard=True)
+    negated = spec.startswith("!")
+    alternatives = spec.lstrip("!").split("/")
+    exact, prefixes = set(), []
+    for alternative in alternatives:
+        word = alternative[:-1] if alternative.endswith("*") else alternative
+        if not _WORD.fullmatch(word) or (alternative.endswith("*") and len(word) < _PREFIX_KEY):
+            raise ValueError(f"bad word {alternative!r} in cue phrase {phrase!r}")
+        if alternative.endswith("*"):
+            prefixes.append(word)
+        else:
+            exact.add(word)
+    return _WordTest(frozenset(exact), tuple(prefixes), negated=negated, wildcard=False)
+
+
+def _parse_phrases(spec: str) -> tuple[_Phrase, ...]:
+    phrases = []
+    for alternative in spec.split(" | "):
+        words = tuple(_parse_word(word, alternative) for word in alternative.split())
+        if not words or words[0].negated or words[0].wildcard:
+            raise ValueError(f"cue phrase {alternative!r} must start with a plain word")
+        phrases.append(words)
+    return tuple(phrases)
+
+
+def _match_phrase(tokens: Sequence[str], start: int, phrase: _Phrase) -> int:
+    """End index of ``phrase`` matched at ``tokens[start]`` (first word already checked)."""
+    end = start + len(phrase)
+    if end > len(tokens):
+        return -1
+    for offset in range(1, len(phrase)):
+        if not phrase[offset].accepts(tokens[start + offset]):
+            return -1
+    return end
+
+
+@dataclass(frozen=True, slots=True)
+class Cue:
+    """One weighted piece of evidence; build with :meth:`words`, :meth:`near`, :meth:`regex`
+    or :meth:`substrings`. Cues sharing a ``key`` count once, like alternatives of one cue."""
+
+    weight: float
+    phrases: tuple[_Phrase, ...] = ()
+    then: tuple[_Phrase, ...] = ()
+    within: int = 0
+    at_start: bool = False
+    pattern: re.Pattern[str] | None = None
+    guard: tuple[str, ...] = ()
+    strings: tuple[str, ...] = ()
+    anywhere: bool = False
+    key: str | None = None
+
+    @classmethod
+    def words(
+        cls, spec: str, weight: float, *, at_start: bool = False, key: str | None = None
+    ) -> Cue:
+        """Any of the phrases in ``spec``; with ``at_start`` only as the query's first words."""
+        return cls(weight, _parse_phrases(spec), at_start=at_start, key=key)
+
+    @classmethod
+    def near(
+        cls, first: str, then: str, weight: float, *, within: int = 6, key: str | None = None
+    ) -> Cue:
+        """A phrase of ``first`` followed, at most ``within`` words later, by one of ``then``."""
+        return cls(weight, _parse_phrases(first), _parse_phrases(then), within, key=key)
+
+    @classmethod
+    def regex(
+        cls,
+        pattern: str,
+        weight: float,
+        *,
+        guard: Sequence[str] = (),
+        anywhere: bool = False,
+        key: str | None = None,
+    ) -> Cue:
+        """A regular expression over the lowercased text, tried only if a ``guard`` substring
+        (or ``"<digit>"``, ``"<cjk>"``) is present; ``anywhere``: full weight in material."""
+        return cls(
+            weight,
+            pattern=re.compile(pattern, re.MULTILINE),
+            guard=tuple(guard),
+            anywhere=anywhere,
+            key=key,
+        )
+
+    @classmethod
+    def substrings(
+        cls,
+        strings: Sequence[str],
+        weight: float,
+        *,
+        anywhere: bool = False,
+        key: str | None = None,
+    ) -> Cue:
+        """Any of ``strings`` anywhere in the lowercased text (scripts without spaces, symbols)."""
+        cjk = any(_CJK.search(s) for s in strings)
+        return cls(
+            weight,
+            strings=tuple(strings),
+            guard=(_ANY_CJK,) if cjk else (),
+            anywhere=anywhere,
+            key=key,
+        )
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class PatternMatch:
-    """One pattern that matched, with what it matched and what it contributed."""
+    """One cue that matched: what it matched and what it contributed."""
 
     text: str
-    """The matched text (as scanned, lowercased for built-in patterns)."""
+    """The matched text (lowercased)."""
 
     weight: float
-    """What the match added to the score after position weighting."""
+    """What the match added to the score, after weighting by where it was."""
 
 
-class WeightedPatterns:
-    """A list of ``(regex, weight)`` compiled into one alternation and scanned in one pass.
+@dataclass(frozen=True, kw_only=True, slots=True)
+class CueScore:
+    """The evidence a query gave for one group of cues (a task type, a dimension)."""
 
-    Built-in patterns are written for lowercase text and must not contain capturing groups
-    of their own (use ``(?:...)``). ``anywhere`` patterns count in full wherever they match;
-    the others count :data:`BODY_WEIGHT` in pasted material. With ``count_distinct``, each
-    distinct matched text counts (a vocabulary: three expert terms are more than one);
-    otherwise each pattern counts once however often it matches.
+    score: float
+    """Sum of the weights of the cues that matched, each counted once."""
+
+    matches: tuple[PatternMatch, ...]
+    """What matched."""
+
+
+_NO_EVIDENCE: Final = CueScore(score=0.0, matches=())
+
+
+class CueIndex:
+    """Named groups of cues, indexed so that one pass over a query's words scores them all.
+
+    Each cue counts once, with the weight of its best match. In a group built with
+    ``count_distinct`` every distinct matched text counts instead (a vocabulary: three
+    expert terms say more than one). Matches in pasted material count ``material_weight``
+    of their weight unless the cue is ``anywhere``.
     """
 
-    __slots__ = ("_anywhere", "_count_distinct", "_regex", "_weights")
+    __slots__ = (
+        "_cache",
+        "_cue_group",
+        "_cues",
+        "_distinct",
+        "_exact",
+        "_names",
+        "_prefix",
+        "_scanned",
+    )
 
     def __init__(
-        self,
-        patterns: Sequence[tuple[str, float]],
-        *,
-        anywhere: bool = False,
-        count_distinct: bool = False,
+        self, groups: Mapping[str, Sequence[Cue]], *, count_distinct: Iterable[str] = ()
     ) -> None:
-        self._weights = tuple(weight for _, weight in patterns)
-        self._anywhere = anywhere
-        self._count_distinct = count_distinct
-        if patterns:
-            alternation = "|".join(f"(?P<p{i}>{regex})" for i, (regex, _) in enumerate(patterns))
-            self._regex: re.Pattern[str] | None = re.compile(alternation, re.MULTILINE)
-        else:
-            self._regex = None
+        self._names = tuple(groups)
+        distinct = frozenset(count_distinct)
+        cues: list[Cue] = []
+        cue_group: list[int] = []
+        for group_index, name in enumerate(self._names):
+            for cue in groups[name]:
+                cues.append(cue)
+                cue_group.append(group_index)
+        self._cues = tuple(cues)
+        self._cue_group = tuple(cue_group)
+        self._distinct = tuple(name in distinct for name in self._names)
+        exact: dict[str, list[_Candidate]] = {}
+        prefix: dict[str, list[tuple[str, _Candidate]]] = {}
+        for cue_index, cue in enumerate(self._cues):
+            for phrase in cue.phrases:
+                candidate = (cue_index, phrase[1:], cue)
+                for word in phrase[0].exact:
+                    exact.setdefault(word, []).append(candidate)
+                for start in phrase[0].prefixes:
+                    prefix.setdefault(start[:_PREFIX_KEY], []).append((start, candidate))
+        self._exact = {word: tuple(entries) for word, entries in exact.items()}
+        self._prefix = {key: tuple(entries) for key, entries in prefix.items()}
+        scanned: list[tuple[int, Cue, int, tuple[str, ...]]] = []
+        for cue_index, cue in enumerate(self._cues):
+            if cue.pattern is None and not cue.strings:
+                continue
+            if _ANY_CJK in cue.guard:
+                kind = _GUARD_CJK
+            elif _ANY_DIGIT in cue.guard:
+                kind = _GUARD_DIGIT
+            else:
+                kind = _GUARD_STRINGS if cue.guard else _GUARD_NONE
+            scanned.append((cue_index, cue, kind, cue.guard))
+        self._scanned = tuple(scanned)
+        # Which cues a word can start, per word seen: most words start none, and the
+        # vocabulary of queries is small, so this saves the prefix search on every call.
+        self._cache: dict[str, tuple[_Candidate, ...]] = {}
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The group names, in the order :meth:`scan` reports them."""
+        return self._names
 
     def scan(
         self,
         text: str,
-        matches: list[PatternMatch] | None = None,
+        tokens: Sequence[str],
+        material_tokens: Sequence[str] = (),
         *,
-        head_end: int | None = None,
-        tail_start: int | None = None,
-    ) -> float:
-        """Sum of the weights of the patterns matching ``text``, each pattern counted once.
+        material_span: tuple[int, int] | None = None,
+        has_digit: bool = True,
+        has_cjk: bool = True,
+        material_weight: float = 1.0,
+    ) -> dict[str, CueScore]:
+        """Score every group on a text: its instruction ``tokens``, its ``material_tokens``
+        and, for regex and substring cues, ``text`` itself (material at ``material_span``)."""
+        best: dict[object, tuple[float, str, int]] = {}
+        self._scan_tokens(tokens, 1.0, best)
+        if material_tokens:
+            self._scan_tokens(material_tokens, material_weight, best)
+        if self._scanned:
+            self._scan_text(text, material_span, has_digit, has_cjk, material_weight, best)
+        totals: dict[int, float] = {}
+        found: dict[int, list[PatternMatch]] = {}
+        for weight, matched, group in best.values():
+            totals[group] = totals.get(group, 0.0) + weight
+            found.setdefault(group, []).append(PatternMatch(text=matched, weight=weight))
+        return {
+            self._names[group]: CueScore(score=total, matches=tuple(found[group]))
+            for group, total in totals.items()
+        }
 
-        Matches between ``head_end`` and ``tail_start`` (pasted material) count
-        :data:`BODY_WEIGHT`; by default all of ``text`` is instruction. If ``matches`` is
-        given, what matched is appended to it.
-        """
-        if self._regex is None:
-            return 0.0
-        full_until = len(text) if head_end is None else head_end
-        full_from = len(text) if tail_start is None else tail_start
-        best: dict[str, tuple[float, str]] = {}
-        count_distinct = self._count_distinct
-        for match in self._regex.finditer(text):
-            group = match.lastgroup
-            if group is None:  # pragma: no cover - every alternative is a named group
+    def _candidates(self, token: str) -> tuple[_Candidate, ...]:
+        found = self._cache.get(token)
+        if found is None:
+            found = self._exact.get(token, ())
+            by_prefix = self._prefix.get(token[:_PREFIX_KEY])
+            if by_prefix:
+                found += tuple(c for start, c in by_prefix if token.startswith(start))
+            if len(self._cache) < _CANDIDATE_CACHE_SIZE and len(token) <= _CACHED_WORD_CHARS:
+                self._cache[token] = found
+        return found
+
+    def _record(
+        self, best: dict[object, tuple[float, str, int]], cue_index: int, weight: float, text: str
+    ) -> None:
+        cue = self._cues[cue_index]
+        group = self._cue_group[cue_index]
+        key: object = cue.key if cue.key is not None else cue_index
+        key = (group, key, text) if self._distinct[group] else (group, key)
+        seen = best.get(key)
+        if seen is None or weight > seen[0]:
+            best[key] = (weight, text, group)
+
+    def _scan_tokens(
+        self, tokens: Sequence[str], factor: float, best: dict[object, tuple[float, str, int]]
+    ) -> None:
+        count = len(tokens)
+        for position, token in enumerate(tokens):
+            candidates = self._candidates(token)
+            if not candidates:
                 continue
-            weight = self._weights[int(group[1:])]
-            start = match.start()
-            if not self._anywhere and full_until <= start < full_from:
-                weight *= BODY_WEIGHT
-            key = match.group() if count_distinct else group
-            seen = best.get(key)
-            if seen is None or weight > seen[0]:
-                best[key] = (weight, match.group())
-        if matches is not None:
-            matches.extend(PatternMatch(text=t, weight=w) for w, t in best.values())
-        return sum(weight for weight, _ in best.values())
+            for cue_index, rest, cue in candidates:
+                end = position + 1
+                if rest:
+                    stop = end + len(rest)
+                    if stop > count:
+                        continue
+                    while end < stop and rest[end - position - 1].accepts(tokens[end]):
+                        end += 1
+                    if end < stop:
+                        continue
+                if cue.at_start and position:
+                    continue
+                if cue.then:
+                    end = _match_then(tokens, end, cue)
+                    if end < 0:
+                        continue
+                weight = cue.weight if factor == 1.0 or cue.anywhere else cue.weight * factor
+                self._record(best, cue_index, weight, " ".join(tokens[position:end]))
+
+    def _scan_text(
+        self,
+        text: str,
+        material_span: tuple[int, int] | None,
+        has_digit: bool,
+        has_cjk: bool,
+        material_weight: float,
+        best: dict[object, tuple[float, str, int]],
+    ) -> None:
+        start, end = material_span if material_span is not None else (len(text), len(text))
+        for cue_index, cue, kind, guard in self._scanned:
+            if kind == _GUARD_DIGIT:
+                if not has_digit:
+                    continue
+            elif kind == _GUARD_CJK:
+                if not has_cjk:
+                    continue
+            elif kind == _GUARD_STRINGS:
+                for needle in guard:
+                    if needle in text:
+                        break
+                else:
+                    continue
+            full = cue.weight
+            reduced = full if cue.anywhere else full * material_weight
+            if cue.pattern is not None:
+                match = cue.pattern.search(text, 0, start) or cue.pattern.search(text, end)
+                weight = full
+                if match is None and start < end:
+                    match = cue.pattern.search(text, start, end)
+                    weight = reduced
+                if match is not None:
+                    self._record(best, cue_index, weight, match.group())
+            else:
+                for string in cue.strings:
+                    position = text.find(string)
+                    if position >= 0:
+                        inside = start <= position < end
+                        self._record(best, cue_index, reduced if inside else full, string)
+                        break
+
+
+def _match_then(tokens: Sequence[str], start: int, cue: Cue) -> int:
+    """End of a ``then`` phrase beginning within ``cue.within`` words after ``start``."""
+    last = min(len(tokens), start + cue.within + 1)
+    for position in range(start, last):
+        token = tokens[position]
+        for phrase in cue.then:
+            if phrase[0].accepts(token):
+                end = _match_phrase(tokens, position, phrase) if len(phrase) > 1 else position + 1
+                if end >= 0:
+                    return end
+    return -1
 
 
 class _ExtraPatterns:
@@ -325,290 +663,644 @@ class _ExtraPatterns:
         self._regexes = tuple(compiled)
         self._weight = weight
 
-    def scan(self, text: str, matches: list[PatternMatch]) -> float:
-        total = 0.0
+    def scan(self, text: str) -> list[PatternMatch]:
+        found = []
         for regex in self._regexes:
-            found = regex.search(text)
-            if found is not None:
-                total += self._weight
-                matches.append(PatternMatch(text=found.group(), weight=self._weight))
-        return total
+            match = regex.search(text)
+            if match is not None:
+                found.append(PatternMatch(text=match.group()[:80], weight=self._weight))
+        return found
 
 
-# --------------------------------------------------------------------------- built-in patterns
+# --------------------------------------------------------------------------- built-in cues
 
-_LANGS_CLEAR = (
-    r"javascript|typescript|c\+\+|c#|golang|kotlin|sql|html|css|react|vue|angular|django|"
-    r"flask|fastapi|pandas|numpy|node\.?js|cuda|bash|powershell|haskell|scala|php|matlab|"
-    r"dockerfile|docker|kubernetes|terraform|jquery|regex|js|ts"
+
+def _alternatives(*words: str) -> str:
+    return "/".join(words)
+
+
+_LANGS_CLEAR: Final = _alternatives(
+    "javascript",
+    "typescript",
+    "golang",
+    "kotlin",
+    "sql",
+    "html",
+    "css",
+    "react",
+    "vue",
+    "angular",
+    "django",
+    "flask",
+    "fastapi",
+    "pandas",
+    "numpy",
+    "nodejs",
+    "cuda",
+    "bash",
+    "powershell",
+    "haskell",
+    "scala",
+    "php",
+    "matlab",
+    "dockerfile",
+    "docker",
+    "kubernetes",
+    "terraform",
+    "jquery",
+    "regex",
+    "js",
+    "ts",
 )
-_LANGS_AMBIGUOUS = r"python|java|ruby|rust|go|c|swift|perl|shell|r|lua|dart|elixir"
-_CODE_NOUNS = (
-    r"functions?|methods?|class(?:es)?|script|program|module|component|endpoint|api|cli|"
-    r"kernel|regex|unit tests?|tests?|dockerfile|makefile|one[- ]liner|algorithm|parser|"
-    r"interpreter|tokenizer|compiler|library|decorator|hook|struct|trait|interface|snippet|"
-    r"macro|service|cache|queue|linked list|hash ?map|b-?tree|binary tree|heap|engine|"
-    r"bubble sort|quicksort|merge ?sort|binary search|code|daemon|plugin|server|"
-    r"handler|lambda|generator|iterator|crud app|web ?app|app"
+_LANGS_AMBIGUOUS: Final = _alternatives(
+    "python",
+    "java",
+    "ruby",
+    "rust",
+    "go",
+    "c",
+    "swift",
+    "perl",
+    "shell",
+    "r",
+    "lua",
+    "dart",
+    "elixir",
 )
-_HUMAN_LANGS = (
-    r"english|spanish|french|german|italian|portuguese|dutch|japanese|chinese|mandarin|"
-    r"cantonese|korean|russian|arabic|polish|swedish|norwegian|danish|finnish|turkish|hindi|"
-    r"greek|latin|hebrew|ukrainian|czech|vietnamese|thai|indonesian|englisch|deutsch|"
-    r"französisch|spanisch|anglais|allemand|espagnol|français|italien|inglés|ingles|"
-    r"alemán|francés|español|italiano|portugués|japonés|chino"
+_CODE_NOUNS: Final = (
+    _alternatives(
+        "function",
+        "functions",
+        "method",
+        "methods",
+        "class",
+        "classes",
+        "script",
+        "program",
+        "module",
+        "component",
+        "endpoint",
+        "api",
+        "cli",
+        "kernel",
+        "regex",
+        "test",
+        "tests",
+        "dockerfile",
+        "makefile",
+        "algorithm",
+        "parser",
+        "interpreter",
+        "tokenizer",
+        "compiler",
+        "library",
+        "decorator",
+        "hook",
+        "struct",
+        "trait",
+        "interface",
+        "snippet",
+        "macro",
+        "service",
+        "cache",
+        "queue",
+        "heap",
+        "engine",
+        "code",
+        "daemon",
+        "plugin",
+        "server",
+        "handler",
+        "lambda",
+        "generator",
+        "iterator",
+        "app",
+        "webapp",
+        "quicksort",
+        "mergesort",
+        "hashmap",
+        "btree",
+        "oneliner",
+    )
+    + " | unit test/tests | one liner | linked list | hash map | b tree | binary tree/search"
+    " | bubble/merge sort | crud/web app"
 )
+_HUMAN_LANGS: Final = _alternatives(
+    "english",
+    "spanish",
+    "french",
+    "german",
+    "italian",
+    "portuguese",
+    "dutch",
+    "japanese",
+    "chinese",
+    "mandarin",
+    "cantonese",
+    "korean",
+    "russian",
+    "arabic",
+    "polish",
+    "swedish",
+    "norwegian",
+    "danish",
+    "finnish",
+    "turkish",
+    "hindi",
+    "greek",
+    "latin",
+    "hebrew",
+    "ukrainian",
+    "czech",
+    "vietnamese",
+    "thai",
+    "indonesian",
+    "englisch",
+    "englische",
+    "deutsch",
+    "deutsche",
+    "französisch",
+    "französische",
+    "spanisch",
+    "spanische",
+    "anglais",
+    "allemand",
+    "espagnol",
+    "français",
+    "italien",
+    "inglés",
+    "ingles",
+    "alemán",
+    "francés",
+    "español",
+    "italiano",
+    "portugués",
+    "japonés",
+    "chino",
+)
+_LANG_ADJECTIVES: Final = _alternatives(
+    "plain",
+    "simple",
+    "formal",
+    "proper",
+    "idiomatic",
+    "natural",
+    "modern",
+    "british",
+    "american",
+    "brazilian",
+    "european",
+)
+_GIVEN_TEXT: Final = _alternatives(
+    "sentence",
+    "text",
+    "paragraph",
+    "email",
+    "message",
+    "address",
+    "invoice",
+    "receipt",
+    "contract",
+    "clause",
+    "review",
+    "signature",
+    "passage",
+    "note",
+    "notes",
+    "transcript",
+    "tweets",
+    "reviews",
+    "form",
+    "document",
+)
+_ENTITIES: Final = _alternatives(
+    "people",
+    "persons",
+    "names",
+    "dates",
+    "emails",
+    "email",
+    "entities",
+    "amounts",
+    "amount",
+    "numbers",
+    "companies",
+    "organisations",
+    "organizations",
+    "locations",
+    "places",
+    "products",
+    "urls",
+    "links",
+    "deadlines",
+    "mentions",
+    "the",
+)
+_HOWTO_VERBS: Final = _alternatives(
+    "install",
+    "download",
+    "setup",
+    "update",
+    "upgrade",
+    "uninstall",
+    "reset",
+    "boil",
+    "cook",
+    "clean",
+    "enable",
+    "disable",
+    "change",
+    "cancel",
+    "delete",
+    "remove",
+    "find",
+    "use",
+    "unblock",
+    "restart",
+)
+_RAG_SOURCES: Final = "context/document/documents/passage/passages/source/sources"
 
-_BUILTIN_PATTERNS: Final[Mapping[str, tuple[tuple[str, float], ...]]] = {
+_BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
     TaskType.CODE_GENERATION: (
-        (
-            r"\b(?:write|writ|create|make|generate|implement|build|code|give me|add)\b"
-            rf"[^.?!\n]{{0,45}}?\b(?:{_CODE_NOUNS})\b",
+        Cue.near(
+            "write/writ/create/make/generate/implement/build/code/give/add",
+            _CODE_NOUNS,
             2.5,
+            within=7,
         ),
-        (r"\b(?:implement|code up|program|refactor|debug|compile|deploy)\b", 1.2),
-        (
-            r"\b(?:fix|debug|refactor|optimi[sz]e|review|port|rewrite|convert|translate|"
-            r"speed up|clean up)\b[^.?!\n]{0,30}\b(?:code|function|script|class|program|loop|"
-            r"query|regex|handler|module|snippet|bug|error|method)\b",
+        Cue.words("implement/refactor/debug/compile/deploy | code up", 1.2),
+        Cue.near(
+            "fix/debug/refactor/optimise/optimize/review/port/rewrite/convert/translate"
+            " | speed up | clean up",
+            "code/function/script/class/program/loop/query/regex/handler/module/snippet/bug/"
+            "error/method",
+            2.0,
+            within=5,
+        ),
+        Cue.words(
+            "my/this/our/some/example/sample code/script/function/program/snippet/regex/"
+            "traceback/handler/codebase/repo | the code/script/snippet/codebase/traceback"
+            " | the following code/script/function/snippet/program | stack trace",
             2.0,
         ),
-        (
-            r"\b(?:my|this|the following|our|the|some|example|sample) (?:code|script|function|"
-            r"program|snippet|regex|stack ?trace|traceback|handler|codebase|repo)\b",
+        Cue.words(
+            "what this/that code/regex/function/script/snippet/query/line/expression does"
+            " | what the following code/regex/function/script/snippet does"
+            " | explain this/my code/regex/function/script/snippet/query/error"
+            " | explain the following code/regex/function/script/snippet",
             2.0,
         ),
-        (
-            r"\bwhat (?:this|the following|that) (?:code|regex|function|script|snippet|"
-            r"query|line|expression) does\b|\bexplain (?:this|the following|my) (?:code|regex|"
-            r"function|script|snippet|query|error)\b",
-            2.0,
+        Cue.near(
+            "how do i | how to | how can i | how do you | how would i",
+            f"in/with/using {_LANGS_CLEAR}/{_LANGS_AMBIGUOUS}",
+            2.5,
+            within=8,
         ),
-        (rf"\bhow (?:do i|to|can i|do you|would i)\b[^?\n]{{0,50}}\b(?:in|with|using) "
-         rf"(?:{_LANGS_CLEAR}|{_LANGS_AMBIGUOUS})\b", 2.5),
-        (rf"\b(?:in|with|using|to|from) (?:{_LANGS_CLEAR}|{_LANGS_AMBIGUOUS})\b", 1.2),
-        (rf"\b(?:{_LANGS_CLEAR})\b", 1.2),
-        (rf"\b(?:{_LANGS_AMBIGUOUS})\b", 0.6),
-        (r"\b(?:sql query|one[- ]liner|list comprehension|syntax error|compile error|"
-         r"runtime error|segfault|null pointer|stack overflow error|keyerror|typeerror|"
-         r"valueerror|indexerror|attributeerror|nullpointerexception|undefined is not)\b", 1.5),
-        (r"\b(?:array|variables?|loop|recursion|pointers?|exception|bug|unit tests?|pytest|jest|"
-         r"git|commit|merge conflict|async|await|mutex|thread[- ]safe|race conditions?|"
-         r"deadlocks?|atomics?|bytecode|garbage collect\w*|vm|compiler|div|flexbox|"
-         r"command|terminal|dataclass\w*|refactor|api endpoint|json schema|orm)\b", 1.0),
-        (r"\b(?:select|join|group by|rows?|columns?|schema)\b", 0.4),
-        (r"函数|代码|程序|脚本|関数|コード|プログラム|スクリプト", 2.5),
-        (r"\b(?:funktion|fonction|función|funcion|klasse|skript|programm|código|codigo)\b", 1.5),
+        Cue.words(f"in/with/using/to/from {_LANGS_CLEAR}/{_LANGS_AMBIGUOUS}", 1.2),
+        Cue.words(_LANGS_CLEAR, 1.2, key="language"),
+        Cue.substrings(("c++", "c#", "node.js", ".net"), 1.2, key="language"),
+        Cue.words(_LANGS_AMBIGUOUS, 0.6),
+        Cue.words(
+            "oneliner/segfault/keyerror/typeerror/valueerror/indexerror/attributeerror/"
+            "nullpointerexception | sql query | one liner | list comprehension"
+            " | syntax/compile/runtime error | null pointer | undefined is not",
+            1.5,
+        ),
+        Cue.words(
+            "array/variable/variables/loop/recursion/pointer/pointers/exception/bug/pytest/jest/"
+            "git/commit/async/await/mutex/atomic/atomics/bytecode/vm/compiler/div/flexbox/"
+            "command/terminal/refactor/orm/dataclass*"
+            " | unit test/tests | merge conflict | thread safe | race condition/conditions"
+            " | deadlock/deadlocks | garbage collect* | api endpoint | json schema",
+            1.0,
+        ),
+        Cue.words("select/join/rows/row/columns/column/schema | group by", 0.4),
+        Cue.substrings(("函数", "代码", "程序", "脚本", "関数", "コード", "プログラム"), 2.5),
+        Cue.words("funktion/fonction/función/funcion/klasse/skript/programm/código/codigo", 1.5),
+        # Code itself, wherever it is pasted.
+        Cue.substrings(("```",), 2.0, anywhere=True),
+        Cue.regex(
+            r"\b(?:def|func|fn|function) \w+\s*\(|\bclass \w+\s*[:({]",
+            2.0,
+            guard=("def ", "func ", "fn ", "function ", "class "),
+            anywhere=True,
+            key="definition",
+        ),
+        Cue.substrings(("#include", "public static"), 2.0, anywhere=True, key="definition"),
+        Cue.regex(r"\breturn\b[^\n]{0,40}$", 1.0, guard=("return",), anywhere=True, key="line"),
+        Cue.regex(r"[;{}][ \t]*$", 1.0, guard=(";", "{", "}"), anywhere=True, key="line"),
+        Cue.regex(
+            r"^[ \t]*(?:import \w+|from [\w.]{1,60} import\b)",
+            1.0,
+            guard=("import",),
+            anywhere=True,
+            key="line",
+        ),
+        Cue.substrings(
+            ("print(", "console.log(", "printf(", "self.", "=>"), 1.0, anywhere=True, key="line"
+        ),
+        Cue.regex(r"\w\.\w{1,40}\([^)\n]{0,80}\)", 1.0, guard=("(",), anywhere=True, key="line"),
+        Cue.regex(
+            r"\b(?:for|while) [^\n]{1,30}:[ \t]*$|\bwhile \w+ *[<>]",
+            1.0,
+            guard=("for ", "while "),
+            anywhere=True,
+            key="line",
+        ),
+        Cue.regex(r"`[^`\n]{1,80}`", 1.0, guard=("`",), anywhere=True),
     ),
     TaskType.MATH: (
-        (r"\d\s*[+*×÷^]\s*\(?-?\d|\d\s+-\s+\d|(?<![\d/.])\d+\s*/\s*\d+(?![\d/.])", 2.0),
-        (r"\b\d+(?:\.\d+)?\s*%[^.?!\n]{0,15}?\$?\d", 2.0),
-        (r"\d+\s*(?:fois|mal|veces|times|multiplied by|divided by|plus|minus|over)\s*\d", 2.0),
-        (r"[a-z]\s*\^\s*\d|\b\d*[a-z]\s*[-+=]\s*\d+\s*=|\b[xyz]\s*=\s*-?\d|\by''?", 1.8),
-        (
-            r"\b(?:prove|proof|proves|equations?|integral|integrate|derivative|differentiate|"
-            r"eigen\w*|probability|solve for|square root|sqrt|factorial|quadratic|polynomials?|"
-            r"differential equation|standard deviation|variance|how many ways|compounded|"
-            r"converges?|diverges?|induction|irrational|primes?|prime numbers?|abelian|"
-            r"group of order|generating functions?|expected (?:number|value)|times as many|"
-            r"times as much|arithmetic|logarithm|modulo|combinatorics|permutations?|lemma|"
-            r"real solutions?|harmonic series|interval)\b",
+        Cue.regex(
+            r"\d\s*[+*×÷^]\s*\(?-?\d|\d\s+-\s+\d|(?<![\d/.])\d{1,12}\s*/\s*\d{1,12}(?![\d/.])",
+            2.0,
+            guard=(_ANY_DIGIT,),
+        ),
+        Cue.regex(r"\d\s*%[^.?!\n]{0,15}?\$?\d", 2.0, guard=("%",)),
+        Cue.regex(
+            r"\d\s*(?:fois|mal|veces|times|multiplied by|divided by|plus|minus|over)\s*\d",
+            2.0,
+            guard=(_ANY_DIGIT,),
+        ),
+        Cue.regex(r"[a-z]\s*\^\s*\d", 1.8, guard=("^",), key="algebra"),
+        Cue.regex(
+            r"\b\d{0,12}[a-z]\s*[-+=]\s*\d{1,12}\s*=|\b[xyz]\s*=\s*-?\d", 1.8, guard=("=",), key="algebra"
+        ),
+        Cue.substrings(("y''",), 1.8, key="algebra"),
+        Cue.words(
+            "prove/proof/proves/equation/equations/integral/integrate/derivative/differentiate/"
+            "eigen*/probability/sqrt/factorial/quadratic/polynomial/polynomials/variance/"
+            "compounded/converge/converges/diverge/diverges/induction/irrational/prime/primes/"
+            "abelian/arithmetic/logarithm/modulo/combinatorics/permutation/permutations/lemma/"
+            "interval"
+            " | solve for | square root | differential equation | standard deviation"
+            " | how many ways | prime number/numbers | group of order"
+            " | generating function/functions | expected number/value | times as many/much"
+            " | real solution/solutions | harmonic series",
             2.0,
         ),
-        (r"\b(?:calculate|calculat\w+|compute|solve|derive|theorem|show that|sum of|percent\w*|"
-         r"average|mean|median|ratio|matrix|triangle|angles?|geometry|mph|km/h|interest)\b", 1.0),
-        (r"\bconvert\b[^.?!\n]{0,12}\d|\b\d+(?:\.\d+)?\s*(?:miles?|km|kg|lbs?|pounds|feet|ft|"
-         r"meters?|cm|inches|celsius|fahrenheit|°[cf])\b", 1.5),
-        (r"\bhow many (?:seconds|minutes|hours|days|weeks|months|years|grams|ml|litres|liters|"
-         r"inches|feet|meters|miles)\b", 1.5),
-        (r"\b(?:calcule[rz]?|calcula[r]?|berechne\w*|rechne|löse|resuelve|résous|résoudre|"
-         r"demuestra|démontre[rz]?|beweise|gleichung|équation|ecuación|ángulos?|winkel)\b", 1.5),
-        (r"证明|方程|计算|積分|証明|計算", 2.0),
+        Cue.words(
+            "calculat*/compute/solve/derive/theorem/percent*/average/median/ratio/matrix/"
+            "triangle/angle/angles/geometry/mph"
+            " | show that | sum of | mean of",
+            1.0,
+        ),
+        Cue.regex(r"\bconvert\b[^.?!\n]{0,12}\d", 1.5, guard=("convert",), key="units"),
+        Cue.regex(
+            r"\d(?:\.\d+)?\s*(?:miles?|km|kg|lbs?|pounds|feet|ft|meters?|cm|inches|celsius|"
+            r"fahrenheit|°[cf])\b",
+            1.5,
+            guard=(_ANY_DIGIT,),
+            key="units",
+        ),
+        Cue.words(
+            "how many seconds/minutes/hours/days/weeks/months/years/grams/ml/litres/liters/"
+            "inches/feet/meters/miles",
+            1.5,
+        ),
+        Cue.words(
+            "calcule/calculer/calculez/calcula/calcular/berechne*/rechne/löse/resuelve/résous/"
+            "résoudre/demuestra/démontre*/beweise/gleichung/équation/ecuación/ángulo/ángulos/"
+            "winkel",
+            1.5,
+        ),
+        Cue.substrings(("证明", "方程", "计算", "積分", "証明", "計算"), 2.0),
     ),
     TaskType.REASONING: (
-        (r"\bwhy\b|\bwarum\b|\bpourquoi\b|\bpor qué\b|\bperché\b|为什么|なぜ|どうして", 1.2),
-        (r"\bhow (?:does|do|did) (?!i\b|you\b|we\b|u\b)", 1.0),
-        (r"\bhow (?:it|they|this|that) works?\b|\bhow (?:would|should) (?:you|i|we) "
-         r"(?:architect|design|approach|structure|decide|choose)\b|\bhow should (?:i|we)\b", 1.5),
-        (
-            r"\b(?:compare|comparison|compared|versus|vs\.?|differences? between|"
-            r"difference|pros and cons|trade-?offs?|advantages and disadvantages|"
-            r"better to|better than|which is (?:better|heavier|faster|more|bigger|safer)|"
-            r"in common)\b",
+        Cue.words("why/warum/pourquoi/perché | por qué", 1.2, key="why"),
+        Cue.substrings(("为什么", "なぜ", "どうして"), 1.2, key="why"),
+        Cue.words("how does/do/did !i/you/we/u", 1.0),
+        Cue.words(
+            "how it/they/this/that work/works"
+            " | how would/should you/i/we architect/design/approach/structure/decide/choose"
+            " | how should i/we",
             1.5,
         ),
-        (
-            r"\b(?:analy[sz]e|analysis|assess|evaluate|critically|critique|implications|"
-            r"consequences|second[- ]order|steelman|argue|argument|justify|reason through|"
-            r"think through|decision framework|strateg\w+|plan (?:a|an|my|our|the)|"
-            r"should (?:i|we)|is it (?:better|worth|wise)|explain why|what would happen|"
-            r"outline a|design (?:a|an|the)|architect\w*|decide|scenarios?|deduc\w*|"
-            r"riddle|puzzle|if all|are all)\b",
+        Cue.words(
+            "compare/comparison/compared/versus/vs/difference/differences/tradeoff/tradeoffs"
+            " | differences/difference between | pros and cons | trade off/offs"
+            " | advantages and disadvantages | better to | better than"
+            " | which is better/heavier/faster/more/bigger/safer | in common",
             1.5,
         ),
-        (r"\bexplain\b", 0.8),
-        (r"\b(?:diseña\w*|analiza\w*|estrategia|stratégie|vergleich\w*|analysier\w*|"
-         r"compara\w*|comparer)\b", 1.5),
+        Cue.words(
+            "analyse/analyze/analysis/assess/evaluate/critically/critique/implications/"
+            "consequences/steelman/argue/argument/justify/strateg*/decide/scenario/scenarios/"
+            "deduc*/riddle/puzzle/architect*"
+            " | second order | reason through | think through | decision framework"
+            " | plan a/an/my/our/the | should i/we | is it better/worth/wise | explain why"
+            " | what would happen | outline a | design a/an/the | if all | are all",
+            1.5,
+        ),
+        Cue.words("explain", 0.8),
+        Cue.words(
+            "diseña*/analiza*/estrategia/stratégie/vergleich*/analysier*/compara*/comparer", 1.5
+        ),
     ),
     TaskType.SUMMARISATION: (
-        (
-            r"\b(?:summari[sz]e\w*|sum up|sum it up|tl;?dr|tldr|gist|key points|main points|"
-            r"main ideas|main takeaways|takeaways|condense|shorten|recap|in a nutshell|"
-            r"boil (?:it|this) down|(?:a|an|short|brief|one[- ]line|executive|quick) summary)\b",
+        Cue.words(
+            "summaris*/summariz*/tldr/gist/takeaways/condense/shorten/recap"
+            " | sum up | sum it up | tl dr | key points | main points | main ideas"
+            " | main takeaways | in a nutshell | boil it/this down"
+            " | a/an/short/brief/executive/quick summary | one line summary",
             3.0,
         ),
         # "summary" alone is often a noun in the material ("translate this discharge summary").
-        (r"\b(?:summary|summaries)\b", 2.0),
-        (r"\b(?:résume[rz]?|résumé|zusammen(?:fassen|fassung)|fasse\w*|resum[ei]\w*|resumen|"
-         r"riassum\w*|samenvat\w*|samenvatting)\b", 3.0),
-        (r"\bzusammen\b", 1.0),
-        (r"总结|概括|摘要|要約|まとめ|要点", 3.0),
+        Cue.words("summary/summaries", 2.0),
+        Cue.words(
+            "résume/résumer/résumez/résumé/zusammenfassen/zusammenfassung/fasse/resumen/resumir/"
+            "resúmelo/resúmeme/riassumi/riassumere/samenvatting/samenvatten"
+            " | resume este/esta/el/la/los/las",
+            3.0,
+        ),
+        Cue.words("zusammen", 1.0),
+        Cue.substrings(("总结", "概括", "摘要", "要約", "まとめ", "要点"), 3.0),
     ),
     TaskType.CREATIVE: (
-        (
-            r"\b(?:poems?|haikus?|limericks?|sonnets?|villanelles?|lyrics|screenplay|"
-            r"short story|bedtime story|fairy tale|fable|song|rap|ballad|ode|stage play|"
-            r"three-act|novel|sitcom|fan ?fiction)\b",
+        Cue.words(
+            "poem/poems/haiku/haikus/limerick/limericks/sonnet/sonnets/villanelle/villanelles/"
+            "lyrics/screenplay/fable/song/rap/ballad/ode/novel/sitcom/fanfiction"
+            " | short story | bedtime story | fairy tale | stage play | three act | fan fiction",
             2.5,
         ),
-        (
-            r"\b(?:story|stories|tale|chapter|scene|dialogue|monologue|jokes?|puns?|slogans?|"
-            r"taglines?|captions?|jingle|backstory|world-?building|episodes?|plot twist|"
-            r"twist ending|mystery|verse|rhymes?|characters?)\b",
+        Cue.words(
+            "story/stories/tale/chapter/scene/dialogue/monologue/joke/jokes/pun/puns/slogan/"
+            "slogans/tagline/taglines/caption/captions/jingle/backstory/worldbuilding/episode/"
+            "episodes/mystery/verse/rhyme/rhymes/character/characters"
+            " | world building | plot twist | twist ending",
             2.0,
         ),
-        (
-            r"\b(?:cover letter|speech|toast|eulogy|birthday (?:message|card|wish\w*)|"
-            r"greeting card|product description|blog post|essay|love letter|ad copy|"
-            r"marketing copy|tweet|instagram|wedding)\b",
+        Cue.words(
+            "speech/toast/eulogy/essay/tweet/instagram/wedding"
+            " | cover letter | birthday message/card/wish/wishes | greeting card"
+            " | product description | blog post | love letter | ad copy | marketing copy",
             2.0,
         ),
-        (r"\b(?:brainstorm\w*|ideas for|names? for|suggest a name|name ideas|come up with|"
-         r"make up|invent a|imagine)\b", 2.0),
-        (r"\b(?:role ?play|pretend (?:you'?re|to be|you are)|act as|you are a|"
-         r"imagine you(?:'re| are))\b", 2.5),
-        (
-            r"\b(?:rewrite|rephrase|reword|make|turn)\b[^.?!\n]{0,30}\b(?:more (?:polite|formal|"
-            r"casual|friendly|professional|persuasive|fun|exciting)|sound (?:more|less)|"
-            r"politer|friendlier|funnier)\b",
+        Cue.words(
+            "brainstorm*/imagine | ideas for | name/names for | suggest a name | name ideas"
+            " | come up with | make up | invent a",
+            2.0,
+        ),
+        Cue.words(
+            "roleplay | role play | pretend you're/to/you | act as | you are a"
+            " | imagine you're/you",
             2.5,
         ),
-        (r"\bcontinue (?:this|the) (?:story|poem|tale|scene)\b", 2.5),
-        (r"\b(?:write|compose|craft)\b", 0.5),
-        (r"\b(?:poème|poema|gedicht|cuento|histoire|geschichte|reim|chanson|canción|lied|"
-         r"conte|relato|poesía)\b", 2.5),
-        (r"诗|故事|物語|俳句|小説", 2.5),
+        Cue.near(
+            "rewrite/rephrase/reword/make/turn",
+            "more polite/formal/casual/friendly/professional/persuasive/fun/exciting"
+            " | sound more/less | politer | friendlier | funnier",
+            2.5,
+        ),
+        Cue.words("continue this/the story/poem/tale/scene", 2.5),
+        Cue.words("write/compose/craft", 0.5),
+        Cue.words(
+            "poème/poema/gedicht/cuento/histoire/geschichte/reim/chanson/canción/lied/conte/"
+            "relato/poesía",
+            2.5,
+        ),
+        Cue.substrings(("诗", "故事", "物語", "俳句", "小説"), 2.5),
     ),
     TaskType.EXTRACTION: (
-        (r"\b(?:extract\w*|extrae\w*|extrai\w*|extrahier\w*|extraire|extrayez)\b", 3.0),
-        (
-            r"\b(?:pull out|get (?:the|all|every)? ?[\w ]{0,20}? out of|parse out|"
-            r"find all (?:the )?\w+|named entit\w*|ner|tag each|label each|"
-            r"classify (?:this|these|the following|each|it)|categori[sz]e (?:this|these|each)|"
-            r"identify (?:the|all|every)|which language is|what language is|"
-            r"list (?:all|every|the) (?:the )?(?:people|persons|names|dates|emails?|"
-            r"email addresses|entities|amounts|monetary amounts?|numbers|companies|"
-            r"organi[sz]ations|locations|places|products|urls|links))\b",
+        Cue.words("extract*/extrae*/extrai*/extrahier*/extrayez", 3.0),
+        Cue.words(
+            "ner | pull out | parse out | named entit* | tag/label each"
+            " | classify this/these/each/it | classify the following"
+            " | categori* this/these/each | identify the/all/every"
+            " | which/what language is",
+            2.5,
+            key="pull",
+        ),
+        Cue.near("get", "out of", 2.5, within=5, key="pull"),
+        Cue.near("list", _ENTITIES, 2.5, within=2, key="pull"),
+        Cue.near("find all/every", _ENTITIES, 2.5, within=1, key="pull"),
+        Cue.words(
+            f"is this/that {_GIVEN_TEXT} | is the following {_GIVEN_TEXT}"
+            " | positive or negative | spam or not",
             2.5,
         ),
-        (
-            r"\bis (?:this|the following|that) (?:review|email|message|text|comment|tweet|"
-            r"sentence|ticket)\b|\b(?:positive or negative|spam or not)\b",
-            2.5,
-        ),
-        (r"\b(?:sentiment|entities|mentioned)\b", 1.5),
-        (
-            r"\b(?:in|on|from|of) (?:this|the following|the attached|these|the) (?:sentence|"
-            r"text|paragraph|email|message|address|invoice|receipt|contract|clause|review|"
-            r"signature|passage|note|notes|transcript|tweets|reviews|form|document)\b",
+        Cue.words("sentiment/entities/mentioned", 1.5),
+        Cue.words(
+            f"in/on/from/of this/these/the {_GIVEN_TEXT}"
+            f" | in/on/from/of the following/attached {_GIVEN_TEXT}",
             1.5,
         ),
-        (r"\b(?:as|into|to|in) (?:a )?(?:json|csv|table|spreadsheet|yaml|key-value)\b|"
-         r"\bjson (?:object|with)\b|\bfields\b", 1.0),
-        (r"\bconvert (?:this|it|the \w+) (?:in)?to (?:a )?(?:csv|json|table|spreadsheet|yaml)\b",
-         2.5),
-        (r"提取|抽出|抽取", 3.0),
+        Cue.words(
+            "fields | as/into/to/in json/csv/table/spreadsheet/yaml"
+            " | as/into/to/in a json/csv/table/spreadsheet | json object/with",
+            1.0,
+        ),
+        Cue.near(
+            "convert",
+            "to/into csv/json/table/spreadsheet/yaml | to/into a csv/json/table/spreadsheet",
+            2.5,
+            within=3,
+        ),
+        Cue.substrings(("提取", "抽出", "抽取"), 3.0),
     ),
     TaskType.TRANSLATION: (
-        (
-            r"\b(?:translat\w*|traduc\w*|tradu[ci]\w*|übersetz\w*|ubersetz\w*|vertaal\w*|"
-            r"traduire|traduis\w*|traduzir|tradurre|locali[sz]e\w*)\b",
-            3.0,
+        Cue.words(
+            "translat*/tradu*/übersetz*/ubersetz*/vertaal*/localis*/localiz*", 3.0, key="translate"
         ),
-        (r"翻译|翻譯|翻訳|訳して|번역", 3.0),
-        (r"\bhow (?:do|would|can|should) (?:you|i|we|u) say\b|\bwie sagt man\b|"
-         r"\bcomment dit-on\b|\bcómo se dice\b|\bwhat does ['\"‘“].+?['\"’”] mean\b", 2.5),
-        (rf"\b(?:{_HUMAN_LANGS}) (?:to|into|->|→) (?:{_HUMAN_LANGS})\b|"
-         rf"\b(?:{_HUMAN_LANGS}) word for\b|\bword for \w+ in (?:{_HUMAN_LANGS})\b", 2.5),
-        (rf"\b(?:in|into|to|auf|ins|en|al|à|a|from) (?:(?:plain|simple|formal|proper|"
-         rf"idiomatic|natural|modern|british|american|brazilian|european) )?"
-         rf"(?:{_HUMAN_LANGS})\b", 1.5),
-        (rf"\b(?:put|turn|render|convert) (?:this|it|that|these)\b[^.?!\n]{{0,25}}? "
-         rf"(?:in)?to (?:{_HUMAN_LANGS})\b", 2.5),
+        Cue.substrings(("翻译", "翻譯", "翻訳", "訳して", "번역"), 3.0, key="translate"),
+        Cue.words(
+            "how do/would/can/should you/i/we/u say | wie sagt man | comment dit on | cómo se dice",
+            2.5,
+            key="say",
+        ),
+        Cue.regex(r"\bwhat does ['\"‘“][^\n]{1,80}?['\"”] mean\b", 2.5, guard=("mean",), key="say"),
+        Cue.words(
+            f"{_HUMAN_LANGS} to/into {_HUMAN_LANGS} | {_HUMAN_LANGS} word for"
+            f" | word for ? in {_HUMAN_LANGS}",
+            2.5,
+        ),
+        Cue.words(
+            f"in/into/to/auf/ins/en/al/à/a/from {_HUMAN_LANGS}"
+            f" | in/into/to/auf/ins/en/al/à/a/from {_LANG_ADJECTIVES} {_HUMAN_LANGS}",
+            1.5,
+        ),
+        Cue.near("put/turn/render/convert this/it/that/these", f"to/into {_HUMAN_LANGS}", 2.5),
     ),
     TaskType.QUERY_REWRITING: (
-        (
-            r"\b(?:search quer(?:y|ies)|search string|search terms?|keyword quer(?:y|ies)|"
-            r"(?:google|bing|web|vector|semantic|bm25|pubmed|elasticsearch) (?:search|query)|"
-            r"retrieval quer(?:y|ies)|sub-?quer(?:y|ies)|query expansions?|expand (?:this|the) "
-            r"query|quer(?:y|ies) variations|search query variations|standalone (?:question|query)|"
-            r"stand-alone (?:question|query)|hyde|rewrite (?:the|this|my|these) (?:query|"
-            r"question|search)|rewrite query|rephrase (?:this|the|my) (?:query|question|search|"
-            r"last)|reformulat\w*|reformule\w*|(?:improve|shorten) (?:this|the|my) (?:search )?"
-            r"query|search strategy|chat history|paraphrases? of (?:this|the) (?:\w+ )?question|"
-            r"(?:this|the|my) search|search index|search engine)\b",
+        Cue.words(
+            "hyde/reformulat*/reformule*/subquery/subqueries"
+            " | search query/queries/string/terms/term/strategy/index/engine"
+            " | keyword query/queries"
+            " | google/bing/web/vector/semantic/bm25/pubmed/elasticsearch search/query"
+            " | retrieval query/queries | sub queries/query | query expansion/expansions"
+            " | expand this/the query | query/queries variations | search query variations"
+            " | standalone question/query | stand alone question/query"
+            " | rewrite the/this/my/these query/queries/question/search | rewrite query"
+            " | rephrase this/the/my query/question/search/last"
+            " | improve/shorten this/the/my query | improve/shorten this/the/my search query"
+            " | chat history | paraphrase/paraphrases of this/the question"
+            " | paraphrase/paraphrases of this/the ? question | this/the/my search",
             3.0,
         ),
-        (r"\b(?:requête|suchanfrage|búsqueda|zoekopdracht)\b|查询|検索クエリ|검색어", 2.5),
-        (r"\b(?:query|queries)\b", 1.0),
-        (r"\b(?:mesh terms?|boolean|embase|retrieve|retrieval|synonyms|keywords?)\b", 1.0),
-        (r"\b(?:search|rephrase|reformulate|rewrite)\b", 0.8),
+        Cue.words("requête/suchanfrage/búsqueda/zoekopdracht", 2.5, key="foreign"),
+        Cue.substrings(("查询", "検索クエリ", "검색어"), 2.5, key="foreign"),
+        Cue.words("query/queries", 1.0),
+        Cue.words(
+            "boolean/embase/retrieve/retrieval/synonyms/keyword/keywords | mesh term/terms", 1.0
+        ),
+        Cue.words("search/rephrase/reformulate/rewrite", 0.8),
     ),
     TaskType.RAG_QUERY: (
-        (
-            r"(?:^|\n)\s*context\s*:|\buse the (?:following|given|provided) (?:context|"
-            r"documents?|passages?)\b|\busing only the (?:context|documents?|passages?|"
-            r"sources?)\b|\banswer (?:using|based on|from) (?:only )?the (?:context|documents?|"
-            r"passages?|sources?)(?: below| above)?\b|\bbased on the (?:context|documents?|"
-            r"passages?|sources?|text above)\b|\baccording to the (?:context|documents?|"
-            r"passages?|sources?)\b|(?:^|\n)\s*question\s*:",
+        Cue.regex(
+            r"^[ \t]*(?:context|question)[ \t]*:",
             3.0,
+            guard=("context", "question"),
+            key="context",
+        ),
+        Cue.words(
+            f"use the following/given/provided {_RAG_SOURCES}"
+            f" | using only the {_RAG_SOURCES} | answer using/from the {_RAG_SOURCES}"
+            f" | answer using/from only the {_RAG_SOURCES} | answer based on the {_RAG_SOURCES}"
+            f" | based on the {_RAG_SOURCES} | based on the text above"
+            f" | according to the {_RAG_SOURCES}",
+            3.0,
+            key="context",
         ),
     ),
     TaskType.GENERAL_QA: (
-        (r"^\s*(?:hi|hello|hey|hiya|yo|good (?:morning|evening|afternoon)|thanks|thank you|"
-         r"cheers|bye|bonjour|hola|hallo|ciao)\b|\bhow are you\b|\bthanks\b", 2.0),
-        (r"\b(?:who|when|where) (?:is|was|were|are|did|wrote|invented|painted|discovered|"
-         r"founded|built)\b|\bwhat (?:year|time|day|country|city)\b", 1.0),
-        (r"\b(?:define|definition of|meaning of|stand for|stands for)\b", 1.5),
-        (r"\bexplain what (?:an? |the )?\w+(?: \w+){0,3} (?:is|are|means)\b|"
-         r"\bwhat should (?:i|we) know\b", 2.5),
-        (
-            r"\bhow (?:do|can|should|would) (?:i|you|we|u) (?:install|download|set ?up|update|"
-            r"upgrade|uninstall|reset|boil|cook|clean|get to|turn (?:on|off)|enable|disable|"
-            r"change|cancel|delete|remove|find|use|get rid of|unblock|restart)\b",
+        Cue.words(
+            "hi/hello/hey/hiya/yo/thanks/cheers/bye/bonjour/hola/hallo/ciao | thank you"
+            " | good morning/evening/afternoon",
+            2.0,
+            at_start=True,
+            key="chat",
+        ),
+        Cue.words("thanks | how are you", 2.0, key="chat"),
+        Cue.words(
+            "who/when/where is/was/were/are/did/wrote/invented/painted/discovered/founded/built"
+            " | what year/time/day/country/city",
+            1.0,
+        ),
+        Cue.words("define/definition/meaning | stand/stands for", 1.5),
+        Cue.near("explain what", "is/are/means", 2.5, within=5, key="definition"),
+        Cue.words("what should i/we know", 2.5, key="definition"),
+        Cue.words(
+            f"how do/can/should/would i/you/we/u {_HOWTO_VERBS}"
+            " | how do/can/should/would i/you/we/u set/turn up/on/off"
+            " | how do/can/should/would i/you/we/u get rid/to",
             2.0,
         ),
-        (r"\b(?:recommend|tell me about|overview of|is there a|what are the (?:rules|symptoms|"
-         r"stages|main))\b", 1.0),
-        (r"\bwhat (?:is|are|was|were|does)\b", 0.5),
-        (r"\b(?:qui|quel(?:le)?s?|wer|wo|wann|quién|cuál|dónde|qué es|was ist)\b", 0.8),
-        (r"どこ|何|誰|いつ|多少|什么|谁|哪|吗|ですか", 0.8),
+        Cue.words(
+            "recommend | tell me about | overview of | is there a"
+            " | what are the rules/symptoms/stages/main",
+            1.0,
+        ),
+        Cue.words("what is/are/was/were/does", 0.5),
+        Cue.words(
+            "qui/quel/quelle/quels/quelles/wer/wo/wann/quién/cuál/dónde | qué es | was ist", 0.8
+        ),
+        Cue.substrings(
+            ("どこ", "何", "誰", "いつ", "多少", "什么", "谁", "哪", "吗", "ですか"), 0.8
+        ),
     ),
 }
 
-_CODE_STRUCTURE: Final = WeightedPatterns(
-    (
-        (r"```", 2.0),
-        (r"\b(?:def|func|fn|function) \w+\s*\(|\bclass \w+\s*[:({]|#include\b|\bpublic static\b",
-         2.0),
-        (r"\breturn\b[^\n]{0,40}$|[;{}]\s*$|\bimport \w+|\b(?:print|console\.log|printf)\(|"
-         r"\bself\.\w|\w\.\w+\([^)\n]*\)|=>|\b(?:for|while) [^\n]{1,30}:\s*$|\bwhile \w+ *[<>]",
-         1.0),
-        (r"`[^`\n]{1,80}`", 1.0),
-    ),
-    anywhere=True,
-)
+_TASK_CUES: Final = CueIndex(_BUILTIN_CUES)
+_TASK_ORDER: Final = {task: index for index, task in enumerate(_TASK_CUES.names)}
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -642,7 +1334,7 @@ class TaskClassifier:
     ``ValueError`` naming the task and the pattern.
     """
 
-    __slots__ = ("_builtin", "_extra", "_tasks")
+    __slots__ = ("_extra", "_tasks")
 
     def __init__(
         self,
@@ -654,9 +1346,6 @@ class TaskClassifier:
             raise ValueError(
                 f"extra_pattern_weight must be a positive number, got {extra_pattern_weight!r}"
             )
-        self._builtin: tuple[tuple[str, WeightedPatterns], ...] = tuple(
-            (task, WeightedPatterns(patterns)) for task, patterns in _BUILTIN_PATTERNS.items()
-        )
         extra: list[tuple[str, _ExtraPatterns]] = []
         for name, patterns in (extra_patterns or {}).items():
             try:
@@ -665,7 +1354,7 @@ class TaskClassifier:
                 raise ValueError(f"invalid task_patterns key: {exc}") from exc
             extra.append((task, _ExtraPatterns(task, patterns, extra_pattern_weight)))
         self._extra = tuple(extra)
-        self._tasks = tuple(dict.fromkeys([*_BUILTIN_PATTERNS, *(t for t, _ in extra)]))
+        self._tasks = tuple(dict.fromkeys([*_TASK_CUES.names, *(t for t, _ in extra)]))
 
     @property
     def task_types(self) -> tuple[str, ...]:
@@ -680,26 +1369,22 @@ class TaskClassifier:
         """Classify ``query``; ``documents`` are retrieved context, if any."""
         prepared = query if isinstance(query, PreparedQuery) else prepare_query(query, documents)
         has_documents = bool(documents) or bool(prepared.documents)
-        lowered = prepared.lowered
-
-        scores: dict[str, float] = {}
-        evidence: dict[str, list[PatternMatch]] = {}
-        for task, patterns in self._builtin:
-            found: list[PatternMatch] = []
-            score = patterns.scan(
-                lowered, found, head_end=prepared.head_end, tail_start=prepared.tail_start
-            )
-            if task == TaskType.CODE_GENERATION:
-                score += _CODE_STRUCTURE.scan(prepared.text, found)
-            if score > 0:
-                scores[task] = score
-                evidence[task] = found
+        results = _TASK_CUES.scan(
+            prepared.lowered,
+            prepared.tokens,
+            prepared.material_tokens,
+            material_span=(prepared.head_end, prepared.tail_start),
+            has_digit=prepared.has_digit,
+            has_cjk=prepared.has_cjk,
+            material_weight=BODY_WEIGHT,
+        )
+        scores = {task: result.score for task, result in results.items()}
+        evidence = {task: list(result.matches) for task, result in results.items()}
         for task, extra_patterns in self._extra:
-            found = evidence.get(task, [])
-            added = extra_patterns.scan(prepared.text, found)
-            if added > 0:
-                scores[task] = scores.get(task, 0.0) + added
-                evidence[task] = found
+            found = extra_patterns.scan(prepared.text)
+            if found:
+                scores[task] = scores.get(task, 0.0) + sum(m.weight for m in found)
+                evidence.setdefault(task, []).extend(found)
 
         if has_documents:
             return self._with_documents(scores, evidence)
@@ -724,7 +1409,7 @@ class TaskClassifier:
         )
         # Questions about the documents are rag_query however strong the other signals.
         others = {t: s for t, s in scores.items() if t != TaskType.RAG_QUERY}
-        runner_up = max(others, key=others.__getitem__, default=None)
+        runner_up = min(others, key=lambda t: (-others[t], _TASK_ORDER.get(t, 99)), default=None)
         runner_up_score = others[runner_up] if runner_up is not None else 0.0
         score = scores[TaskType.RAG_QUERY]
         return TaskClassification(
@@ -750,14 +1435,16 @@ def _reason(task: str, found: list[PatternMatch]) -> str:
 def _decide(
     scores: dict[str, float], evidence: dict[str, list[PatternMatch]]
 ) -> TaskClassification:
-    ranked = sorted(scores.items(), key=lambda item: item[1], reverse=True)
+    # Ties go to the task listed first: the built-ins end with general_qa, the catch-all.
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], _TASK_ORDER.get(item[0], 99)))
     if not ranked or ranked[0][1] < MIN_DECISIVE_SCORE:
         best_other = ranked[0] if ranked else None
         return TaskClassification(
             task_type=TaskType.GENERAL_QA,
             confidence=_NO_SIGNAL_CONFIDENCE,
             score=round(scores.get(TaskType.GENERAL_QA, 0.0), 3),
-            runner_up=best_other[0] if best_other and best_other[0] != TaskType.GENERAL_QA
+            runner_up=best_other[0]
+            if best_other and best_other[0] != TaskType.GENERAL_QA
             else None,
             runner_up_score=round(best_other[1], 3) if best_other else 0.0,
             reason="no task pattern was decisive; defaulting to general_qa",

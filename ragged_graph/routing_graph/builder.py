@@ -57,7 +57,9 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     builder.add_node("classify", _both(make_classify(provide), "classify"))
     builder.add_node("complexity", _both(make_complexity(provide), "complexity"))
     builder.add_node("persona", _both(make_persona(provide), "persona"))
-    builder.add_node("select", _both(make_select(provide), "select"))
+    # Not inline: selecting reads the live Ollama inventory (blocking HTTP, up to the discovery
+    # timeout per host), which must not stall the event loop; async runs do it in a thread.
+    builder.add_node("select", make_select(provide))
     builder.add_node("invoke", RunnableCallable(invoke, ainvoke, name="invoke"))
     builder.add_node("fallback", _both(make_fallback(), "fallback"))
     builder.add_edge(START, "classify")
