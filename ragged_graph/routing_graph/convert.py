@@ -43,9 +43,21 @@ def options_from(context: Context) -> RouteOptions:
     return RouteOptions(
         persona=context.persona,
         model=context.model,
-        tier=Tier(context.tier) if context.tier else None,
+        tier=_tier(context.tier),
         local_only=context.local_only,
     )
+
+
+def _tier(name: str | None) -> Tier | None:
+    if name is None:
+        return None
+    try:
+        return Tier(name)
+    except ValueError:
+        allowed = ", ".join(tier.value for tier in Tier)
+        raise InvalidRequestError(
+            f"unknown tier {name!r} in the context; use one of {allowed}"
+        ) from None
 
 
 def message_text(message: BaseMessage) -> str:

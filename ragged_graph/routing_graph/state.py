@@ -8,10 +8,14 @@ from __future__ import annotations
 
 import operator
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph.message import add_messages
+
+# Not typing.TypedDict: before Python 3.12 pydantic cannot make JSON schemas from it, and
+# `langgraph dev` / LangGraph Studio then get no input or output schema for the graph.
+from typing_extensions import TypedDict
 
 __all__ = [
     "AttemptRecord",
@@ -65,17 +69,17 @@ class OutputState(TypedDict, total=False):
     """The routing decision (:class:`~ragged_graph.RoutingDecision` as JSON)."""
     attempts: Annotated[list[AttemptRecord], operator.add]
     """Every model call made, in order."""
-
-
-class State(InputState, OutputState, total=False):
-    """Everything the nodes share."""
-
     task: dict[str, Any]
     """The classification: task_type, confidence, runner_up, reason, scores."""
     complexity: dict[str, Any]
     """The complexity assessment: score, tier, breakdown, reason."""
     persona: dict[str, Any]
     """The persona step's outcome: persona, tier, rule."""
+
+
+class State(InputState, OutputState, total=False):
+    """Everything the nodes share."""
+
     chain: list[str]
     """The models to try in order: the chosen one, then its fallbacks."""
     position: int

@@ -118,3 +118,8 @@ def test_the_graph_draws_every_node(graph: RoutingGraph) -> None:
     drawing = graph.get_graph().draw_mermaid()
     for node in ("classify", "complexity", "persona", "select", "invoke", "fallback"):
         assert node in drawing
+
+
+def test_an_unknown_tier_in_the_context_is_a_typed_error(graph: RoutingGraph) -> None:
+    with pytest.raises(InvalidRequestError, match="fast, balanced, quality"):
+        graph.invoke({"query": "hi"}, context=Context(tier="ultra"))  # type: ignore[arg-type]

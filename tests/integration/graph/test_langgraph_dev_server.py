@@ -1,0 +1,262 @@
+"""The routing graph served by a real `langgraph dev`, driven through `langgraph_sdk`.
+
+One `langgraph dev` (reading the repository's `langgraph.json`) and one Ollama test server
+serve the whole module; see `conftest.py`. Every run's answer must come from the test
+server, and the test server must have received the chat request for the chosen model.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import TYPE_CHECKING, Any
+
+import pytest
+import pytest_asyncio
+from langgraph_sdk import get_client
+from langgraph_sdk.client import LangGraphClient
+
+from ragged_graph.testing import OllamaServer
+
+if TYPE_CHECKING:
+    from tests.integration.graph.conftest import DevServer
+
+pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
+
+GRAPH_ID = "ragged_graph"
+NODES = ("classify", "complexity", "persona", "select", "invoke", "fallback")
+HAPPY_PATH = ("classify", "complexity", "persona", "select", "invoke")
+CODE_QUERY = "Write a Python function that reverses a linked list"
+FACT_QUERY = "What is Paris?"
+
+
+def human(text: str) -> dict[str, Any]:
+    return {"messages": [{"role": "human", "content": text}]}
+
+
+def assert_answered_by_test_server(
+    ollama: OllamaServer, output: dict[str, Any], query: str
+) -> dict[str, Any]:
+    """The run's decision, after checking the chosen model answered it from the test server."""
+    assert isinstance(output, dict), output
+    assert "__error__" not in output, output
+    decision = output["decision"]
+    model = decision["model"]
+    # The test server's default answer names the model and echoes the prompt.
+    assert output["answer"] == f"This is {model}. You asked: {query}"
+    assert [(a["model"], a["ok"]) for a in output["attempts"]] == [(model, True)]
+    prompts = [r.body["messages"][-1]["content"] for r in ollama.chat_requests(model)]
+    assert query in prompts, f"no /api/chat request for {model} with {query!r}: {prompts}"
+    return decision
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def client(langgraph_dev: DevServer) -> AsyncIterator[LangGraphClient]:
+    client = get_client(url=langgraph_dev.url)
+    try:
+        yield client
+    finally:
+        await client.aclose()
+
+
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
+async def assistant(client: LangGraphClient) -> AsyncIterator[dict[str, Any]]:
+    """An assistant of our own with a persona-free context, deleted afterwards."""
+    created = await client.assistants.create(
+        GRAPH_ID, context={"local_only": True}, name="ragged-graph integration test"
+    )
+    try:
+        yield dict(created)
+    finally:
+        await client.assistants.delete(created["assistant_id"])
+
+
+@pytest_asyncio.fixture(loop_scope="module")
+async def thread_id(client: LangGraphClient) -> AsyncIterator[str]:
+    """A fresh thread, deleted afterwards (the dev server persists threads to disk)."""
+    thread = await client.threads.create()
+    try:
+        yield thread["thread_id"]
+    finally:
+        await client.threads.delete(thread["thread_id"])
+
+
+async def test_langgraph_json_graph_is_served_with_its_context_schema(
+    client: LangGraphClient,
+) -> None:
+    found = await client.assistants.search(graph_id=GRAPH_ID)
+    system = [a for a in found if a["metadata"].get("created_by") == "system"]
+    assert len(system) == 1, found
+    schemas = await client.assistants.get_schemas(system[0]["assistant_id"])
+    assert schemas["graph_id"] == GRAPH_ID
+    context_fields = set(schemas["context_schema"]["properties"])
+    assert context_fields == {"persona", "model", "tier", "local_only", "config_path"}
+    assert {"messages", "query", "documents"} <= set(schemas["input_schema"]["properties"])
+    assert {"answer", "decision", "attempts"} <= set(schemas["output_schema"]["properties"])
+
+
+async def test_assistant_is_created_with_its_context(
+    client: LangGraphClient, assistant: dict[str, Any]
+) -> None:
+    assert assistant["graph_id"] == GRAPH_ID
+    assert assistant["context"] == {"local_only": True}
+    found = await client.assistants.search(graph_id=GRAPH_ID)
+    assert assistant["assistant_id"] in {a["assistant_id"] for a in found}
+
+
+async def test_graph_drawing_has_every_node(
+    client: LangGraphClient, assistant: dict[str, Any]
+) -> None:
+    drawing = await client.assistants.get_graph(assistant["assistant_id"])
+    node_ids = {node["id"] for node in drawing["nodes"]}
+    assert set(NODES) <= node_ids
+    edges = {(edge["source"], edge["target"]) for edge in drawing["edges"]}
+    assert {("__start__", "classify"), ("select", "invoke"), ("fallback", "invoke")} <= edges
+    assert {("invoke", "fallback"), ("invoke", "__end__")} <= edges
+
+
+async def test_code_request_goes_to_a_code_model_and_is_kept_in_the_thread(
+    client: LangGraphClient,
+    assistant: dict[str, Any],
+    thread_id: str,
+    dev_ollama: OllamaServer,
+) -> None:
+    output = await client.runs.wait(thread_id, assistant["assistant_id"], input=human(CODE_QUERY))
+
+    decision = assert_answered_by_test_server(dev_ollama, output, CODE_QUERY)
+    assert decision["task_type"] == "code_generation"
+    assert decision["model"].startswith("qwen2.5-coder"), decision
+    assert decision["host"] == "test"
+    assert decision["availability_assumed"] is False
+    assert decision["fallbacks"], decision
+    answer_message = output["messages"][-1]
+    assert answer_message["type"] == "ai"
+    assert answer_message["content"] == output["answer"]
+    assert answer_message["response_metadata"]["routing"]["answered_by"] == decision["model"]
+
+    state = await client.threads.get_state(thread_id)
+    assert state["next"] == []
+    values = state["values"]
+    assert values["decision"] == decision
+    assert values["answer"] == output["answer"]
+    # The partial decisions are in the checkpoint (not in the output schema).
+    assert values["task"]["task_type"] == "code_generation"
+    assert values["complexity"]["tier"] == decision["tier"]
+    assert values["chain"] == [decision["model"], *decision["fallbacks"]]
+    assert [m["type"] for m in values["messages"]] == ["human", "ai"]
+
+
+async def test_streamed_run_reports_every_node_in_order_and_streams_tokens(
+    client: LangGraphClient,
+    assistant: dict[str, Any],
+    thread_id: str,
+    dev_ollama: OllamaServer,
+) -> None:
+    updates: list[tuple[str, Any]] = []
+    tokens: list[str] = []
+    token_nodes: set[str] = set()
+    async for part in client.runs.stream(
+        thread_id,
+        assistant["assistant_id"],
+        input=human(CODE_QUERY),
+        stream_mode=["updates", "messages-tuple"],
+    ):
+        assert part.event != "error", part.data
+        if part.event == "updates":
+            updates.extend(part.data.items())
+        elif part.event == "messages":
+            chunk, metadata = part.data
+            token_nodes.add(metadata["langgraph_node"])
+            if chunk["content"]:
+                tokens.append(chunk["content"])
+
+    assert [node for node, _ in updates] == list(HAPPY_PATH)
+    # The server filters updates to the output schema: the deciding nodes write only
+    # internal keys (task, complexity, persona) and so arrive empty; select and invoke don't.
+    by_node = dict(updates)
+    decision = by_node["select"]["decision"]
+    assert decision["task_type"] == "code_generation"
+    invoke_update = by_node["invoke"]
+    answer = invoke_update["answer"]
+    assert answer == f"This is {decision['model']}. You asked: {CODE_QUERY}"
+    assert invoke_update["attempts"][0]["first_token_ms"] is not None
+
+    assert token_nodes == {"invoke"}
+    assert len(tokens) > 1, tokens
+    assert "".join(tokens) == answer
+    assert len(dev_ollama.chat_requests(decision["model"])) >= 1
+
+
+async def test_short_factual_question_gets_the_fast_tier(
+    client: LangGraphClient, assistant: dict[str, Any], dev_ollama: OllamaServer
+) -> None:
+    output = await client.runs.wait(None, assistant["assistant_id"], input={"query": FACT_QUERY})
+
+    decision = assert_answered_by_test_server(dev_ollama, output, FACT_QUERY)
+    assert decision["tier"] == "fast"
+    assert decision["task_type"] == "general_qa"
+    assert decision["persona"] is None
+
+
+async def test_run_context_forces_the_quality_tier(
+    client: LangGraphClient, assistant: dict[str, Any], dev_ollama: OllamaServer
+) -> None:
+    output = await client.runs.wait(
+        None, assistant["assistant_id"], input=human(FACT_QUERY), context={"tier": "quality"}
+    )
+
+    decision = assert_answered_by_test_server(dev_ollama, output, FACT_QUERY)
+    assert decision["tier"] == "quality"
+    assert decision["model_tier"] == "quality"
+    assert "tier forced to quality" in decision["reason"]
+
+
+async def test_assistant_context_forces_the_tier_and_merges_with_run_context(
+    client: LangGraphClient, dev_ollama: OllamaServer, dev_persona: str
+) -> None:
+    quality = await client.assistants.create(
+        GRAPH_ID, context={"tier": "quality"}, name="ragged-graph quality test"
+    )
+    try:
+        output = await client.runs.wait(
+            None, quality["assistant_id"], input=human(FACT_QUERY), context=None
+        )
+        decision = assert_answered_by_test_server(dev_ollama, output, FACT_QUERY)
+        assert decision["tier"] == "quality"
+
+        # The run's context is merged over the assistant's.
+        output = await client.runs.wait(
+            None,
+            quality["assistant_id"],
+            input=human(FACT_QUERY),
+            context={"persona": dev_persona},
+        )
+        decision = assert_answered_by_test_server(dev_ollama, output, FACT_QUERY)
+        assert (decision["tier"], decision["persona"]) == ("quality", dev_persona)
+    finally:
+        await client.assistants.delete(quality["assistant_id"])
+
+
+async def test_config_persona_reaches_the_decision(
+    client: LangGraphClient,
+    assistant: dict[str, Any],
+    dev_ollama: OllamaServer,
+    dev_persona: str,
+) -> None:
+    output = await client.runs.wait(
+        None,
+        assistant["assistant_id"],
+        input={"query": FACT_QUERY},
+        context={"persona": dev_persona},
+    )
+
+    decision = assert_answered_by_test_server(dev_ollama, output, FACT_QUERY)
+    assert decision["persona"] == dev_persona
+    assert decision["tier"] == "fast"  # an empty persona changes nothing
+
+
+async def test_server_log_shows_no_blocking_calls_or_tracebacks(langgraph_dev: DevServer) -> None:
+    # Last on purpose: by now every run above has been logged. `langgraph dev` turns a
+    # blocking call on the event loop into a BlockingError that fails the run.
+    log = langgraph_dev.log()
+    assert "BlockingError" not in log, langgraph_dev.log_tail()
+    assert "Traceback" not in log, langgraph_dev.log_tail()
