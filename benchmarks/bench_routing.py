@@ -15,7 +15,6 @@ import platform
 import statistics
 import time
 from importlib import resources
-from pathlib import Path
 
 from langchain_ollama import ChatOllama
 
@@ -58,7 +57,9 @@ def bench_overhead(calls: int) -> dict[str, float]:
     with OllamaServer() as server:
         config = RouterConfig.model_validate(
             {
-                "providers": {"ollama": {"hosts": [{"name": "bench", "base_url": server.base_url}]}},
+                "providers": {
+                    "ollama": {"hosts": [{"name": "bench", "base_url": server.base_url}]}
+                },
                 "hardware": {"memory_gb": 64},
             }
         )
@@ -97,7 +98,9 @@ def main() -> None:
 
     offline = RouterConfig.model_validate(
         {
-            "providers": {"ollama": {"hosts": [{"name": "none", "base_url": "http://127.0.0.1:9"}]}},
+            "providers": {
+                "ollama": {"hosts": [{"name": "none", "base_url": "http://127.0.0.1:9"}]}
+            },
             "hardware": {"memory_gb": 64},
         }
     )
@@ -112,13 +115,18 @@ def main() -> None:
         print(json.dumps(results, indent=2))
         return
     route, overhead = results["route"], results["graph_overhead"]
-    print(f"route(): {route['decisions']} decisions over the golden set's {len(queries)} queries: "
-          f"p50 {route['p50_us']:.1f} µs, p99 {route['p99_us']:.1f} µs")
-    print(f"graph vs direct ChatOllama ({overhead['calls']} alternating calls, "
-          f"model {overhead['model']}): direct p50 {overhead['direct_p50_ms']:.2f} ms, "
-          f"routed p50 {overhead['routed_p50_ms']:.2f} ms, "
-          f"overhead p50 {overhead['overhead_p50_ms']:.2f} ms; "
-          f"p99 direct {overhead['direct_p99_ms']:.2f} ms / routed {overhead['routed_p99_ms']:.2f} ms")
+    print(
+        f"route(): {route['decisions']} decisions over the golden set's {len(queries)} queries: "
+        f"p50 {route['p50_us']:.1f} µs, p99 {route['p99_us']:.1f} µs"
+    )
+    print(
+        f"graph vs direct ChatOllama ({overhead['calls']} alternating calls, "
+        f"model {overhead['model']}): direct p50 {overhead['direct_p50_ms']:.2f} ms, "
+        f"routed p50 {overhead['routed_p50_ms']:.2f} ms, "
+        f"overhead p50 {overhead['overhead_p50_ms']:.2f} ms; "
+        f"p99 direct {overhead['direct_p99_ms']:.2f} ms / "
+        f"routed {overhead['routed_p99_ms']:.2f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -51,7 +51,8 @@ class RaggedRouter(BaseChatModel):
         local_only: only use models on the user's own hardware.
     """
 
-    model_config = ConfigDict(arbitrary_types_allowed=True)
+    # Unknown settings are refused rather than silently dropped.
+    model_config = ConfigDict(arbitrary_types_allowed=True, extra="forbid")
 
     config: RouterConfig | str | None = Field(default=None, exclude=True)
     """The router configuration, or a path to one."""
@@ -63,12 +64,27 @@ class RaggedRouter(BaseChatModel):
     """A forced tier."""
     local_only: bool = False
     """Only use models on the user's own hardware."""
+    temperature: float | None = Field(default=None, ge=0)
+    """Sampling temperature passed to the chosen model."""
+    max_tokens: int | None = Field(default=None, gt=0)
+    """Most tokens the chosen model may generate (Ollama's ``num_predict``)."""
+    stop: list[str] | None = None
+    """Default stop sequences."""
+    timeout: float | None = Field(default=None, gt=0)
+    """Seconds to wait for a model's answer; the config's ``request_timeout_s`` otherwise."""
+    max_retries: int | None = Field(default=None, ge=0, le=10)
+    """Retries of a transient failure on the same model before falling back."""
+    streaming: bool = False
+    """Stream from the chosen model even on ``invoke`` (callbacks then see each token)."""
 
     _router: Router = PrivateAttr()
     _graph: RoutingGraph = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
-        router = Router(resolve_config(self.config))
+        config = resolve_config(self.config)
+        if self.timeout is not None:
+            config = config.with_request_timeout(self.timeout)
+        router = Router(config)
         services = Services.for_router(router)
         self._router = router
         self._graph = build_graph(lambda _context: services)
@@ -85,7 +101,11 @@ class RaggedRouter(BaseChatModel):
         params = super()._get_ls_params(stop=stop, **kwargs)
         params["ls_provider"] = "ragged_graph"
         # The model answering is chosen per call; traces name it in the routing metadata.
-        params["ls_model_name"] = self.model or "ragged-router"
+        params["ls_model_name"] = kwargs.get("model") or self.model or "ragged-router"
+        if self.temperature is not None:
+            params["ls_temperature"] = self.temperature
+        if self.max_tokens is not None:
+            params["ls_max_tokens"] = self.max_tokens
         return params
 
     @property
@@ -137,7 +157,14 @@ class RaggedRouter(BaseChatModel):
         include_raw: bool = False,
         **kwargs: Any,
     ) -> Runnable[LanguageModelInput, Any]:
-        bound = self.bind(ragged_schema=schema, ragged_schema_kwargs=kwargs)
+        bound = self.bind(
+            ragged_schema=schema,
+            ragged_schema_kwargs=kwargs,
+            ls_structured_output_format={
+                "kwargs": {"method": kwargs.get("method")},
+                "schema": schema,
+            },
+        )
 
         def unpack(message: AIMessage) -> Any:
             parsed = message.additional_kwargs.get("parsed")
@@ -152,41 +179,61 @@ class RaggedRouter(BaseChatModel):
 
     # Running the graph.
 
-    def _context(self) -> Context:
+    def _context(self, model: str | None = None) -> Context:
         return Context(
             persona=self.persona,
-            model=self.model,
+            model=model or self.model,
             tier=self.tier.value if self.tier else None,
             local_only=self.local_only,
         )
 
-    def _run_config(
+    def _run(
         self,
+        messages: list[BaseMessage],
         stop: list[str] | None,
-        callbacks: Any,
+        run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
         kwargs: dict[str, Any],
         *,
         stream_to_writer: bool,
-    ) -> RunnableConfig:
+    ) -> tuple[InputState, RunnableConfig, Context]:
+        """The graph input, config and context for one call."""
         unexpected = set(kwargs) - _CALL_KWARGS
         if unexpected:
             raise InvalidRequestError(
-                f"RaggedRouter does not take {', '.join(sorted(unexpected))}; "
-                "bind tools with bind_tools() and schemas with with_structured_output()"
+                f"RaggedRouter does not take {', '.join(sorted(unexpected))} per call; set "
+                "temperature/max_tokens on the router, bind tools with bind_tools() and "
+                "schemas with with_structured_output()"
             )
+        model_options: dict[str, Any] = {}
+        if self.temperature is not None:
+            model_options["temperature"] = self.temperature
+        if self.max_tokens is not None:
+            model_options["num_predict"] = self.max_tokens
         options = CallOptions(
             tools=kwargs.get("ragged_tools") or (),
             tool_kwargs=kwargs.get("ragged_tool_kwargs") or {},
             schema=kwargs.get("ragged_schema"),
             schema_kwargs=kwargs.get("ragged_schema_kwargs") or {},
-            stop=stop,
+            stop=stop if stop is not None else self.stop,
+            model_options=model_options,
+            max_retries=self.max_retries,
             relay=True,
             stream_to_writer=stream_to_writer,
         )
-        configurable: dict[str, Any] = {CALL_OPTIONS_KEY: options}
+        required: set[Capability] = set()
         if options.tools:
-            configurable[REQUIRED_CAPABILITIES_KEY] = [Capability.TOOLS]
-        return {"callbacks": callbacks, "configurable": configurable}
+            required.add(Capability.TOOLS)
+        if any(_has_image(message) for message in messages):
+            required.add(Capability.VISION)
+        configurable: dict[str, Any] = {CALL_OPTIONS_KEY: options}
+        if required:
+            configurable[REQUIRED_CAPABILITIES_KEY] = sorted(required)
+        config: RunnableConfig = {
+            "callbacks": _child_callbacks(run_manager),
+            "configurable": configurable,
+        }
+        graph_input = InputState(messages=_as_messages(messages))
+        return graph_input, config, self._context(kwargs.get("model"))
 
     def _generate(
         self,
@@ -195,12 +242,10 @@ class RaggedRouter(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        config = self._run_config(
-            stop, _child_callbacks(run_manager), kwargs, stream_to_writer=False
+        graph_input, config, context = self._run(
+            messages, stop, run_manager, kwargs, stream_to_writer=False
         )
-        state = self._graph.invoke(
-            InputState(messages=_as_messages(messages)), config, context=self._context()
-        )
+        state = self._graph.invoke(graph_input, config, context=context)
         return ChatResult(generations=[ChatGeneration(message=state["messages"][-1])])
 
     async def _agenerate(
@@ -210,12 +255,10 @@ class RaggedRouter(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> ChatResult:
-        config = self._run_config(
-            stop, _child_callbacks(run_manager), kwargs, stream_to_writer=False
+        graph_input, config, context = self._run(
+            messages, stop, run_manager, kwargs, stream_to_writer=False
         )
-        state = await self._graph.ainvoke(
-            InputState(messages=_as_messages(messages)), config, context=self._context()
-        )
+        state = await self._graph.ainvoke(graph_input, config, context=context)
         return ChatResult(generations=[ChatGeneration(message=state["messages"][-1])])
 
     def _stream(
@@ -225,14 +268,15 @@ class RaggedRouter(BaseChatModel):
         run_manager: CallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> Iterator[ChatGenerationChunk]:
-        config = self._run_config(
-            stop, _child_callbacks(run_manager), kwargs, stream_to_writer=True
+        graph_input, config, context = self._run(
+            messages, stop, run_manager, kwargs, stream_to_writer=True
         )
         final: Mapping[str, Any] = {}
+        relayed = False
         for part in self._graph.stream(
-            InputState(messages=_as_messages(messages)),
+            graph_input,
             config,
-            context=self._context(),
+            context=context,
             stream_mode=_RELAY_MODES,
             version="v2",
         ):
@@ -242,10 +286,11 @@ class RaggedRouter(BaseChatModel):
             if part["type"] != "custom":
                 continue
             chunk = _generation_chunk(part["data"]["token"])
+            relayed = True
             if run_manager:
                 run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
-        yield _routing_chunk(final)
+        yield _final_chunk(final, relayed=relayed)
 
     async def _astream(
         self,
@@ -254,14 +299,15 @@ class RaggedRouter(BaseChatModel):
         run_manager: AsyncCallbackManagerForLLMRun | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
-        config = self._run_config(
-            stop, _child_callbacks(run_manager), kwargs, stream_to_writer=True
+        graph_input, config, context = self._run(
+            messages, stop, run_manager, kwargs, stream_to_writer=True
         )
         final: Mapping[str, Any] = {}
+        relayed = False
         async for part in self._graph.astream(
-            InputState(messages=_as_messages(messages)),
+            graph_input,
             config,
-            context=self._context(),
+            context=context,
             stream_mode=_RELAY_MODES,
             version="v2",
         ):
@@ -271,10 +317,11 @@ class RaggedRouter(BaseChatModel):
             if part["type"] != "custom":
                 continue
             chunk = _generation_chunk(part["data"]["token"])
+            relayed = True
             if run_manager:
                 await run_manager.on_llm_new_token(chunk.text, chunk=chunk)
             yield chunk
-        yield _routing_chunk(final)
+        yield _final_chunk(final, relayed=relayed)
 
 
 _RELAY_MODES: list[StreamMode] = ["custom", "values"]
@@ -301,19 +348,40 @@ def _child_callbacks(
 
 
 _CALL_KWARGS = frozenset(
-    {"ragged_tools", "ragged_tool_kwargs", "ragged_schema", "ragged_schema_kwargs"}
+    {"ragged_tools", "ragged_tool_kwargs", "ragged_schema", "ragged_schema_kwargs", "model"}
 )
+_IMAGE_BLOCKS = frozenset({"image", "image_url"})
+
+
+def _has_image(message: BaseMessage) -> bool:
+    content = message.content
+    return isinstance(content, list) and any(
+        isinstance(block, dict) and block.get("type") in _IMAGE_BLOCKS for block in content
+    )
 
 
 def _generation_chunk(token: BaseMessage) -> ChatGenerationChunk:
     message = token if isinstance(token, AIMessageChunk) else AIMessageChunk(content=token.content)
-    # The routing decision is added once, to the last chunk: keep the model's own id-less.
-    return ChatGenerationChunk(message=message.model_copy(update={"id": None}))
-
-
-def _routing_chunk(final: Mapping[str, Any]) -> ChatGenerationChunk:
-    messages = final.get("messages") or []
-    routing = messages[-1].response_metadata.get("routing") if messages else None
+    # The stream's one id and its one "last" marker belong to the final chunk this model sends.
     return ChatGenerationChunk(
-        message=AIMessageChunk(content="", response_metadata={"routing": routing})
+        message=message.model_copy(update={"id": None, "chunk_position": None})
     )
+
+
+def _final_chunk(final: Mapping[str, Any], *, relayed: bool) -> ChatGenerationChunk:
+    """The last chunk: the routing decision, and the whole answer if nothing was streamed."""
+    messages = final.get("messages") or []
+    answer = messages[-1] if messages else None
+    routing = answer.response_metadata.get("routing") if answer is not None else None
+    if answer is None or relayed:
+        message = AIMessageChunk(content="", response_metadata={"routing": routing})
+    else:
+        # Structured output is not streamed: hand over the complete message at once.
+        message = AIMessageChunk(
+            content=answer.content,
+            additional_kwargs=answer.additional_kwargs,
+            response_metadata=answer.response_metadata,
+            tool_calls=getattr(answer, "tool_calls", []),
+            usage_metadata=getattr(answer, "usage_metadata", None),
+        )
+    return ChatGenerationChunk(message=message.model_copy(update={"chunk_position": "last"}))

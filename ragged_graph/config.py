@@ -76,6 +76,12 @@ class FallbackSettings(BaseModel):
 
     max_chain_length: int = Field(default=3, ge=1, le=10)
     """How many alternative models a decision carries after its first choice."""
+    max_retries: int = Field(default=1, ge=0, le=10)
+    """Retries of a transient failure (timeout, lost connection, 5xx) on the same model."""
+    retry_backoff_s: float = Field(default=0.25, ge=0)
+    """Wait before the first retry; doubled for each further one (with jitter)."""
+    retry_backoff_max_s: float = Field(default=4.0, ge=0)
+    """Longest wait between retries."""
 
 
 class OllamaHostConfig(BaseModel):
@@ -182,6 +188,14 @@ class RouterConfig(BaseModel):
         if duplicates:
             raise ValueError(f"each model may be listed once; repeated: {', '.join(duplicates)}")
         return models
+
+    def with_request_timeout(self, seconds: float) -> RouterConfig:
+        """This config with the model-call timeout set to ``seconds``."""
+        ollama = self.providers.ollama.model_copy(update={"request_timeout_s": seconds})
+        providers = self.providers.model_copy(update={"ollama": ollama})
+        config = self.model_copy(update={"providers": providers})
+        config._source = self._source
+        return config
 
     @property
     def source(self) -> str | None:

@@ -6,7 +6,9 @@ one per model and host keeps connections alive across requests.
 
 from __future__ import annotations
 
+import asyncio
 import threading
+import weakref
 
 import httpx
 from langchain_core.language_models import BaseChatModel
@@ -27,21 +29,40 @@ class ChatModelFactory:
         self._urls = {host.name: host.base_url for host in ollama.hosts}
         self._default_url = ollama.hosts[0].base_url
         self._models: dict[tuple[str, str, str], BaseChatModel] = {}
+        self._models_by_loop: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, dict[tuple[str, str, str], BaseChatModel]
+        ] = weakref.WeakKeyDictionary()
         self._lock = threading.Lock()
 
     def chat_model(
         self, *, provider: str, model: str, base_url: str | None = None
     ) -> BaseChatModel:
-        """The chat model for ``model`` served by ``provider`` at ``base_url``."""
+        """The chat model for ``model`` served by ``provider`` at ``base_url``.
+
+        Async HTTP clients belong to the event loop they were first used on, so inside a
+        running loop each loop gets its own instances.
+        """
         url = base_url or self._default_url
         key = (provider, model, url)
-        cached = self._models.get(key)
+        models = self._models_for_current_loop()
+        cached = models.get(key)
         if cached is not None:
             return cached
         with self._lock:
-            if key not in self._models:
-                self._models[key] = self._build(provider, model, url)
-            return self._models[key]
+            if key not in models:
+                models[key] = self._build(provider, model, url)
+            return models[key]
+
+    def _models_for_current_loop(self) -> dict[tuple[str, str, str], BaseChatModel]:
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return self._models
+        models = self._models_by_loop.get(loop)
+        if models is None:
+            with self._lock:
+                models = self._models_by_loop.setdefault(loop, {})
+        return models
 
     def url_for(self, host: str | None) -> str:
         return self._urls.get(host or "", self._default_url)

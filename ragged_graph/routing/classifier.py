@@ -112,10 +112,26 @@ def document_text(document: str | DocumentLike | object) -> str:
 _SHORT_QUERY_CHARS: Final = 300
 _HEAD_SEARCH_CHARS: Final = 250
 _TAIL_PARAGRAPH_CHARS: Final = 300
-_HEAD_SEPARATORS: Final = ("\n", ": ", "：")
-_LABEL_CHARS: Final = 20
+_HEAD_SEPARATORS: Final = ("\n", ": ", "：", "? ")
+# A bare label opening a prompt template: "Context:", "Text:", "Document 1:".
+_LABEL: Final = re.compile(r"[ \t]*[a-z_]{1,16}(?: [a-z0-9_]{1,8})?[ \t]*:?")
 _INSTRUCTION_HEAD_CHARS: Final = 120
 _SENTENCE_BREAKS: Final = ("\n", ". ", "! ", "? ", ": ")
+# Words before a colon that say material follows: a pointer at it, or a verb that works on
+# text, or a target language. Checked on at most a short head, so one regex is cheap.
+_MATERIAL_POINTER: Final = re.compile(
+    r"\b(?:this|these|that|those|following|below|here|text|sentence|paragraph|email|"
+    r"message|query|queries|search|code|snippet|transcript|passage|review|reviews|tweets?|"
+    r"article|notes?|chat|conversation|abstract|clause|invoice|letter|recipe|"
+    r"address|signature|este|esta|estos|estas|ce|cette|ces|diesen|diesem|dieses|diese|"
+    r"questo|questa|deze|dit|translat\w*|tradu\w*|übersetz\w*|vertaal\w*|summar\w*|sum up|"
+    r"résum\w*|resum\w*|zusammen\w*|fasse|tl;?dr|tldr|gist|extract\w*|extrae\w*|"
+    r"extrahier\w*|classify|label|tag|rephrase|rewrite|reword|paraphrase|reformulat\w*|"
+    r"reformule\w*|umformulier\w*|solve|fix|correct|proofread|convert|shorten|expand|"
+    r"calculate|compute|english|spanish|french|german|italian|portuguese|dutch|japanese|"
+    r"chinese|korean|russian|arabic|polish|englisch|anglais|inglés|ingles)\b"
+    r"|以下|下面|这|この|次の|要約|翻訳|翻译|总结|提取|查询|訳"
+)
 _WORD: Final = re.compile(r"\w+(?:'\w+)*")
 _DIGIT: Final = re.compile(r"\d")
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
@@ -167,7 +183,8 @@ class PreparedQuery:
 
 
 def _first_separator(text: str) -> tuple[int, int]:
-    """Position and length of the first line break or colon near the start, or ``(-1, 0)``."""
+    """Position and length of the first line break, colon or question mark near the start,
+    or ``(-1, 0)``."""
     found, width = -1, 0
     for separator in _HEAD_SEPARATORS:
         position = text.find(separator, 0, _HEAD_SEARCH_CHARS)
@@ -176,27 +193,40 @@ def _first_separator(text: str) -> tuple[int, int]:
     return found, width
 
 
+def _introduces_material(head: str) -> bool:
+    """Whether the words before a colon point at material that follows (``translate this:``)
+    rather than open an instruction that goes on (``Design a data platform: how would...``)."""
+    return _MATERIAL_POINTER.search(head) is not None
+
+
 def _layout(text: str) -> tuple[int, int, str, int]:
     """Where the instruction is in ``text`` and how much material comes with it.
 
     Returns ``(head_end, tail_start, instruction, payload_chars)``; the material is
     ``text[head_end:tail_start]``.
 
-    - A short query is all instruction for matching. If a line break or colon splits it
-      early (``translate to french: ...``), the instruction proper is what precedes it and
-      the rest is material; otherwise any quoted text is material.
-    - In a longer query the instruction is the first line (or the words before the first
-      colon, or the first sentence) plus a closing paragraph: a closing question always, a
-      closing paragraph of any kind if the query opens with material or a bare label
-      (``Context:``).
+    - If the first line of a short query ends early, or a colon follows words that point
+      at material (``translate to french: ...``, ``classify this ticket: ...``), the
+      instruction is what precedes it and the rest is material. Otherwise a short query is
+      all instruction, and any quoted text in it counts as material for its size.
+    - A long query on one line, with no colon pointing at material, is a long instruction
+      (a puzzle, a brief) and all of it counts.
+    - Otherwise the instruction of a long query is its first line (or the words before the
+      first colon, or its first sentence) plus a closing paragraph: a closing question
+      always, a closing paragraph of any kind if the query opens with material or a bare
+      label (``Context:``).
     """
     length = len(text)
     separator, width = _first_separator(text)
+    line_break = separator > 0 and text[separator] == "\n"
+    splits = separator > 0 and (line_break or _introduces_material(text[:separator]))
     if length <= _SHORT_QUERY_CHARS:
-        if 0 < separator <= _INSTRUCTION_HEAD_CHARS and separator + width < length:
-            return length, length, text[:separator], length - separator - width
+        if splits and separator <= _INSTRUCTION_HEAD_CHARS and separator + width < length:
+            return separator, length, text[:separator], length - separator - width
         return length, length, text, sum(len(m.group(1)) for m in _QUOTED.finditer(text))
-    starts_with_material = separator < 0 or separator < _LABEL_CHARS
+    if "\n" not in text and not splits:
+        return length, length, text, 0
+    starts_with_material = separator < 0 or _LABEL.fullmatch(text[:separator]) is not None
     if separator >= 0:
         head_end = separator
     else:
@@ -204,8 +234,10 @@ def _layout(text: str) -> tuple[int, int, str, int]:
         head_end = sentence_end + 1 if sentence_end > 0 else _HEAD_SEARCH_CHARS
     closing = text.rstrip()
     if closing.endswith(("?", "？")):
-        # The question is the last sentence, after a line break or a sentence boundary.
-        tail_start = max(closing.rfind(b, head_end, len(closing) - 1) for b in _SENTENCE_BREAKS)
+        # The question is the last line, or if that is long, its last sentence.
+        tail_start = closing.rfind("\n", head_end)
+        if tail_start < 0 or length - tail_start > _TAIL_PARAGRAPH_CHARS:
+            tail_start = max(closing.rfind(b, head_end, len(closing) - 1) for b in _SENTENCE_BREAKS)
         if tail_start > 0 and length - tail_start <= _TAIL_PARAGRAPH_CHARS:
             return head_end, tail_start, text[:head_end] + text[tail_start:], tail_start - head_end
     tail_start = text.rfind("\n", head_end)
@@ -348,15 +380,34 @@ class Cue:
     or :meth:`substrings`. Cues sharing a ``key`` count once, like alternatives of one cue."""
 
     weight: float
+    """What the cue adds to its group's score when it matches in the instruction."""
+
     phrases: tuple[_Phrase, ...] = ()
+    """Word phrases, any of which matches (for :meth:`words` and the start of :meth:`near`)."""
+
     then: tuple[_Phrase, ...] = ()
+    """For :meth:`near`: the phrases that must follow one of ``phrases``."""
+
     within: int = 0
+    """For :meth:`near`: at most this many words between the two parts."""
+
     at_start: bool = False
+    """Match only as the first words of the instruction (greetings)."""
+
     pattern: re.Pattern[str] | None = None
+    """For :meth:`regex`: the compiled expression."""
+
     guard: tuple[str, ...] = ()
+    """Substrings of which one must be present before ``pattern`` or ``strings`` is tried."""
+
     strings: tuple[str, ...] = ()
+    """For :meth:`substrings`: plain substrings, any of which matches."""
+
     anywhere: bool = False
+    """Count in full inside pasted material too (code recognises itself wherever it is)."""
+
     key: str | None = None
+    """Cues of one group sharing a key count once, with the best weight among them."""
 
     @classmethod
     def words(
@@ -517,9 +568,9 @@ class CueIndex:
         """Score every group on a text: its instruction ``tokens``, its ``material_tokens``
         and, for regex and substring cues, ``text`` itself (material at ``material_span``)."""
         best: dict[object, tuple[float, str, int]] = {}
-        self._scan_tokens(tokens, 1.0, best)
+        self._scan_tokens(tokens, 1.0, best, opening=True)
         if material_tokens:
-            self._scan_tokens(material_tokens, material_weight, best)
+            self._scan_tokens(material_tokens, material_weight, best, opening=False)
         if self._scanned:
             self._scan_text(text, material_span, has_digit, has_cjk, material_weight, best)
         totals: dict[int, float] = {}
@@ -555,7 +606,12 @@ class CueIndex:
             best[key] = (weight, text, group)
 
     def _scan_tokens(
-        self, tokens: Sequence[str], factor: float, best: dict[object, tuple[float, str, int]]
+        self,
+        tokens: Sequence[str],
+        factor: float,
+        best: dict[object, tuple[float, str, int]],
+        *,
+        opening: bool,
     ) -> None:
         count = len(tokens)
         for position, token in enumerate(tokens):
@@ -572,7 +628,7 @@ class CueIndex:
                         end += 1
                     if end < stop:
                         continue
-                if cue.at_start and position:
+                if cue.at_start and (position or not opening):
                     continue
                 if cue.then:
                     end = _match_then(tokens, end, cue)
@@ -675,248 +731,53 @@ class _ExtraPatterns:
 # --------------------------------------------------------------------------- built-in cues
 
 
-def _alternatives(*words: str) -> str:
-    return "/".join(words)
+def _one_of(words: str) -> str:
+    """Space-separated words as the alternatives of one phrase position (``a/b/c``)."""
+    return "/".join(words.split())
 
 
-_LANGS_CLEAR: Final = _alternatives(
-    "javascript",
-    "typescript",
-    "golang",
-    "kotlin",
-    "sql",
-    "html",
-    "css",
-    "react",
-    "vue",
-    "angular",
-    "django",
-    "flask",
-    "fastapi",
-    "pandas",
-    "numpy",
-    "nodejs",
-    "cuda",
-    "bash",
-    "powershell",
-    "haskell",
-    "scala",
-    "php",
-    "matlab",
-    "dockerfile",
-    "docker",
-    "kubernetes",
-    "terraform",
-    "jquery",
-    "regex",
-    "js",
-    "ts",
+_LANGS_CLEAR: Final = _one_of(
+    "javascript typescript golang kotlin sql html css react vue angular django flask "
+    "fastapi pandas numpy nodejs cuda bash powershell haskell scala php matlab dockerfile "
+    "docker kubernetes terraform jquery regex js ts"
 )
-_LANGS_AMBIGUOUS: Final = _alternatives(
-    "python",
-    "java",
-    "ruby",
-    "rust",
-    "go",
-    "c",
-    "swift",
-    "perl",
-    "shell",
-    "r",
-    "lua",
-    "dart",
-    "elixir",
-)
+_LANGS_AMBIGUOUS: Final = _one_of("python java ruby rust go c swift perl shell r lua dart elixir")
 _CODE_NOUNS: Final = (
-    _alternatives(
-        "function",
-        "functions",
-        "method",
-        "methods",
-        "class",
-        "classes",
-        "script",
-        "program",
-        "module",
-        "component",
-        "endpoint",
-        "api",
-        "cli",
-        "kernel",
-        "regex",
-        "test",
-        "tests",
-        "dockerfile",
-        "makefile",
-        "algorithm",
-        "parser",
-        "interpreter",
-        "tokenizer",
-        "compiler",
-        "library",
-        "decorator",
-        "hook",
-        "struct",
-        "trait",
-        "interface",
-        "snippet",
-        "macro",
-        "service",
-        "cache",
-        "queue",
-        "heap",
-        "engine",
-        "code",
-        "daemon",
-        "plugin",
-        "server",
-        "handler",
-        "lambda",
-        "generator",
-        "iterator",
-        "app",
-        "webapp",
-        "quicksort",
-        "mergesort",
-        "hashmap",
-        "btree",
-        "oneliner",
+    _one_of(
+        "function functions method methods class classes script program module component "
+        "endpoint api cli kernel regex test tests dockerfile makefile algorithm parser "
+        "interpreter tokenizer compiler library decorator hook struct trait interface "
+        "snippet macro service cache queue heap engine code daemon plugin server handler "
+        "lambda generator iterator app webapp quicksort mergesort hashmap btree oneliner"
     )
     + " | unit test/tests | one liner | linked list | hash map | b tree | binary tree/search"
     " | bubble/merge sort | crud/web app"
 )
-_HUMAN_LANGS: Final = _alternatives(
-    "english",
-    "spanish",
-    "french",
-    "german",
-    "italian",
-    "portuguese",
-    "dutch",
-    "japanese",
-    "chinese",
-    "mandarin",
-    "cantonese",
-    "korean",
-    "russian",
-    "arabic",
-    "polish",
-    "swedish",
-    "norwegian",
-    "danish",
-    "finnish",
-    "turkish",
-    "hindi",
-    "greek",
-    "latin",
-    "hebrew",
-    "ukrainian",
-    "czech",
-    "vietnamese",
-    "thai",
-    "indonesian",
-    "englisch",
-    "englische",
-    "deutsch",
-    "deutsche",
-    "französisch",
-    "französische",
-    "spanisch",
-    "spanische",
-    "anglais",
-    "allemand",
-    "espagnol",
-    "français",
-    "italien",
-    "inglés",
-    "ingles",
-    "alemán",
-    "francés",
-    "español",
-    "italiano",
-    "portugués",
-    "japonés",
-    "chino",
+_HUMAN_LANGS: Final = _one_of(
+    "english spanish french german italian portuguese dutch japanese chinese mandarin "
+    "cantonese korean russian arabic polish swedish norwegian danish finnish turkish hindi "
+    "greek latin hebrew ukrainian czech vietnamese thai indonesian englisch englische "
+    "deutsch deutsche französisch französische spanisch spanische anglais allemand espagnol "
+    "français italien inglés ingles alemán francés español italiano portugués japonés chino"
 )
-_LANG_ADJECTIVES: Final = _alternatives(
-    "plain",
-    "simple",
-    "formal",
-    "proper",
-    "idiomatic",
-    "natural",
-    "modern",
-    "british",
-    "american",
-    "brazilian",
-    "european",
+_LANG_ADJECTIVES: Final = _one_of(
+    "plain simple formal proper idiomatic natural modern british american brazilian european"
 )
-_GIVEN_TEXT: Final = _alternatives(
-    "sentence",
-    "text",
-    "paragraph",
-    "email",
-    "message",
-    "address",
-    "invoice",
-    "receipt",
-    "contract",
-    "clause",
-    "review",
-    "signature",
-    "passage",
-    "note",
-    "notes",
-    "transcript",
-    "tweets",
-    "reviews",
-    "form",
-    "document",
+_GIVEN_TEXT: Final = _one_of(
+    "sentence text paragraph email message address invoice receipt contract clause review "
+    "signature passage note notes transcript tweets reviews form document ad advert post "
+    "report article chat conversation log logs page letter resume cv bill statement tweet "
+    "comment comments ticket excerpt"
 )
-_ENTITIES: Final = _alternatives(
-    "people",
-    "persons",
-    "names",
-    "dates",
-    "emails",
-    "email",
-    "entities",
-    "amounts",
-    "amount",
-    "numbers",
-    "companies",
-    "organisations",
-    "organizations",
-    "locations",
-    "places",
-    "products",
-    "urls",
-    "links",
-    "deadlines",
-    "mentions",
-    "the",
+_ENTITIES: Final = _one_of(
+    "people persons names dates emails email entities amounts amount numbers companies "
+    "organisations organizations locations places products urls links deadlines mentions "
+    "the"
+    " phone address addresses prices keywords hashtags ids"
 )
-_HOWTO_VERBS: Final = _alternatives(
-    "install",
-    "download",
-    "setup",
-    "update",
-    "upgrade",
-    "uninstall",
-    "reset",
-    "boil",
-    "cook",
-    "clean",
-    "enable",
-    "disable",
-    "change",
-    "cancel",
-    "delete",
-    "remove",
-    "find",
-    "use",
-    "unblock",
-    "restart",
+_HOWTO_VERBS: Final = _one_of(
+    "install download setup update upgrade uninstall reset boil cook clean enable disable "
+    "change cancel delete remove find use unblock restart"
 )
 _RAG_SOURCES: Final = "context/document/documents/passage/passages/source/sources"
 
@@ -958,7 +819,9 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         ),
         Cue.words(f"in/with/using/to/from {_LANGS_CLEAR}/{_LANGS_AMBIGUOUS}", 1.2),
         Cue.words(_LANGS_CLEAR, 1.2, key="language"),
-        Cue.substrings(("c++", "c#", "node.js", ".net"), 1.2, key="language"),
+        Cue.substrings(
+            ("c++", "c#", "node.js", ".net", "===", "!==", "->", "::"), 1.2, key="language"
+        ),
         Cue.words(_LANGS_AMBIGUOUS, 0.6),
         Cue.words(
             "oneliner/segfault/keyerror/typeerror/valueerror/indexerror/attributeerror/"
@@ -969,8 +832,11 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.words(
             "array/variable/variables/loop/recursion/pointer/pointers/exception/bug/pytest/jest/"
             "git/commit/async/await/mutex/atomic/atomics/bytecode/vm/compiler/div/flexbox/"
-            "command/terminal/refactor/orm/dataclass*"
-            " | unit test/tests | merge conflict | thread safe | race condition/conditions"
+            "command/terminal/refactor/orm/dataclass*/dict/dicts/dictionary/tuple/tuples/"
+            "substring/enum/boolean/stdin/stdout/stderr/argv/cron/crontab/ssh/sudo/chmod/grep/"
+            "awk/curl/npm/pip/venv/conda/linux/unix/localhost/stash/rebase/yaml/json/nullptr"
+            " | environment variable | env var | type hint/hints | unit test/tests"
+            " | merge conflict | thread safe | race condition/conditions"
             " | deadlock/deadlocks | garbage collect* | api endpoint | json schema",
             1.0,
         ),
@@ -1011,19 +877,29 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
     ),
     TaskType.MATH: (
         Cue.regex(
-            r"\d\s*[+*×÷^]\s*\(?-?\d|\d\s+-\s+\d|(?<![\d/.])\d{1,12}\s*/\s*\d{1,12}(?![\d/.])",
+            r"\d\s*[+*×÷^x]\s*\(?-?\d|\d\s+-\s+\d|(?<![\d/.])\d{1,12}\s*/\s*\d{1,12}(?![\d/.])",
             2.0,
             guard=(_ANY_DIGIT,),
         ),
-        Cue.regex(r"\d\s*%[^.?!\n]{0,15}?\$?\d", 2.0, guard=("%",)),
+        Cue.regex(r"\d\s*%[^.?!\n]{0,15}?\$?\d", 2.0, guard=("%",), key="percent"),
+        Cue.regex(
+            r"\d\s*%\s*(?:off|discount|tip|tax|interest|increase|decrease|raise|markup|of)\b",
+            2.0,
+            guard=("%",),
+            key="percent",
+        ),
+        Cue.regex(r"\b(?:square|cube|factorial|reciprocal|inverse) of -?\d", 2.0, guard=("of",)),
         Cue.regex(
             r"\d\s*(?:fois|mal|veces|times|multiplied by|divided by|plus|minus|over)\s*\d",
             2.0,
             guard=(_ANY_DIGIT,),
         ),
-        Cue.regex(r"[a-z]\s*\^\s*\d", 1.8, guard=("^",), key="algebra"),
+        Cue.regex(r"[a-z0-9)]\s*\^\s*[a-z0-9(]", 1.8, guard=("^",), key="algebra"),
         Cue.regex(
-            r"\b\d{0,12}[a-z]\s*[-+=]\s*\d{1,12}\s*=|\b[xyz]\s*=\s*-?\d", 1.8, guard=("=",), key="algebra"
+            r"\b\d{0,12}[a-z]\s*[-+=]\s*\d{1,12}\s*=|\b[xyz]\s*=\s*-?\d",
+            1.8,
+            guard=("=",),
+            key="algebra",
         ),
         Cue.substrings(("y''",), 1.8, key="algebra"),
         Cue.words(
@@ -1048,7 +924,7 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.regex(
             r"\d(?:\.\d+)?\s*(?:miles?|km|kg|lbs?|pounds|feet|ft|meters?|cm|inches|celsius|"
             r"fahrenheit|°[cf])\b",
-            1.5,
+            1.0,
             guard=(_ANY_DIGIT,),
             key="units",
         ),
@@ -1060,7 +936,9 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.words(
             "calcule/calculer/calculez/calcula/calcular/berechne*/rechne/löse/resuelve/résous/"
             "résoudre/demuestra/démontre*/beweise/gleichung/équation/ecuación/ángulo/ángulos/"
-            "winkel",
+            "winkel/montrez/montrer/démontrez/déduisez/beweisen/demostrar/dimostra/dimostrare/"
+            "inégalité/ungleichung/desigualdad/convexe/konvex/dérivée/ableitung/derivada/"
+            "intégrale | zeige dass | zeigen sie",
             1.5,
         ),
         Cue.substrings(("证明", "方程", "计算", "積分", "証明", "計算"), 2.0),
@@ -1093,7 +971,16 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         ),
         Cue.words("explain", 0.8),
         Cue.words(
-            "diseña*/analiza*/estrategia/stratégie/vergleich*/analysier*/compara*/comparer", 1.5
+            "diseña*/analiza*/estrategia/stratégie/vergleich*/analysier*/compara*/comparer"
+            " | wie funktioniert/funktionieren | comment fonctionne/marche | cómo funciona"
+            " | come funziona | quelle est la différence | cuál es la diferencia"
+            " | was ist der unterschied | qual è la differenza | unterschied zwischen"
+            " | différence entre | diferencia entre",
+            1.5,
+        ),
+        Cue.words(
+            "taller/shorter/older/younger/heavier/lighter/faster/slower/bigger/smaller/richer than",
+            1.5,
         ),
     ),
     TaskType.SUMMARISATION: (
@@ -1103,6 +990,9 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             " | main takeaways | in a nutshell | boil it/this down"
             " | a/an/short/brief/executive/quick summary | one line summary",
             3.0,
+        ),
+        Cue.near(
+            "write/produce/give/create/make/prepare/draft", "summary/summaries", 3.0, within=4
         ),
         # "summary" alone is often a noun in the material ("translate this discharge summary").
         Cue.words("summary/summaries", 2.0),
@@ -1118,7 +1008,10 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
     TaskType.CREATIVE: (
         Cue.words(
             "poem/poems/haiku/haikus/limerick/limericks/sonnet/sonnets/villanelle/villanelles/"
-            "lyrics/screenplay/fable/song/rap/ballad/ode/novel/sitcom/fanfiction"
+            "lyrics/screenplay/fable/song/rap/ballad/ode/novel/novella/novelette/sitcom/"
+            "fanfiction/memoir/parody/pastiche/satire/sketch/kurzgeschichte/vows/obituary/rpg/"
+            "ttrpg | pickup line | pick up line | tabletop rpg/game/campaign | campaign setting"
+            " | wedding vows"
             " | short story | bedtime story | fairy tale | stage play | three act | fan fiction",
             2.5,
         ),
@@ -1152,6 +1045,14 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             2.5,
         ),
         Cue.words("continue this/the story/poem/tale/scene", 2.5),
+        Cue.near(
+            "write/draft/compose/create/craft/pen",
+            "page/bio/post/description/announcement/newsletter/invitation/ad/headline/copy/"
+            "pitch/toast/vows/speech/card/note/letter/tagline/blurb/intro/introduction/"
+            "welcome/caption/message/greeting",
+            2.0,
+            within=5,
+        ),
         Cue.words("write/compose/craft", 0.5),
         Cue.words(
             "poème/poema/gedicht/cuento/histoire/geschichte/reim/chanson/canción/lied/conte/"
@@ -1173,6 +1074,14 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.near("get", "out of", 2.5, within=5, key="pull"),
         Cue.near("list", _ENTITIES, 2.5, within=2, key="pull"),
         Cue.near("find all/every", _ENTITIES, 2.5, within=1, key="pull"),
+        Cue.near(
+            "find/get/grab/spot",
+            "email address/addresses | phone number/numbers | url/urls | date/dates"
+            " | name/names | order number | postcode/zip | iban",
+            2.5,
+            within=2,
+            key="pull",
+        ),
         Cue.words(
             f"is this/that {_GIVEN_TEXT} | is the following {_GIVEN_TEXT}"
             " | positive or negative | spam or not",
@@ -1183,7 +1092,9 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             f"in/on/from/of this/these/the {_GIVEN_TEXT}"
             f" | in/on/from/of the following/attached {_GIVEN_TEXT}",
             1.5,
+            key="given",
         ),
+        Cue.words(f"this/these {_GIVEN_TEXT}", 1.5, key="given"),
         Cue.words(
             "fields | as/into/to/in json/csv/table/spreadsheet/yaml"
             " | as/into/to/in a json/csv/table/spreadsheet | json object/with",
@@ -1236,6 +1147,12 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             " | paraphrase/paraphrases of this/the ? question | this/the/my search",
             3.0,
         ),
+        Cue.near(
+            "rephrase/rewrite/reformulate/reword/turn/make/convert/optimise/optimize/improve",
+            "search/searches/google | search query/engine | better search",
+            3.0,
+            within=4,
+        ),
         Cue.words("requête/suchanfrage/búsqueda/zoekopdracht", 2.5, key="foreign"),
         Cue.substrings(("查询", "検索クエリ", "검색어"), 2.5, key="foreign"),
         Cue.words("query/queries", 1.0),
@@ -1269,7 +1186,8 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             at_start=True,
             key="chat",
         ),
-        Cue.words("thanks | how are you", 2.0, key="chat"),
+        Cue.words("how are you", 2.0, key="chat"),
+        Cue.words("thanks | thank you", 1.0, key="chat"),
         Cue.words(
             "who/when/where is/was/were/are/did/wrote/invented/painted/discovered/founded/built"
             " | what year/time/day/country/city",

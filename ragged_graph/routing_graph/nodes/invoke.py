@@ -13,6 +13,8 @@ is a bug and propagates.
 
 from __future__ import annotations
 
+import asyncio
+import random
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -59,6 +61,10 @@ class CallOptions:
     """Keyword arguments for ``with_structured_output``."""
     stop: Sequence[str] | None = None
     """Stop sequences."""
+    model_options: dict[str, Any] = field(default_factory=dict)
+    """Ollama generation options (``temperature``, ``num_predict``, ...)."""
+    max_retries: int | None = None
+    """Retries of a transient failure on the same model; None: the config's setting."""
     relay: bool = False
     """The caller relays tokens itself: hide the model's own token callbacks."""
     stream_to_writer: bool = False
@@ -76,6 +82,9 @@ class _Call:
     messages: list[BaseMessage]
     config: RunnableConfig
     options: CallOptions
+    max_retries: int
+    backoff_s: float
+    backoff_max_s: float
 
 
 def _messages_for(state: State) -> list[BaseMessage]:
@@ -105,6 +114,7 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
     chat_model: BaseChatModel = services.models.chat_model(
         provider=card.provider, model=card.name, base_url=base_url
     )
+    retries = services.router.config.fallbacks
     options: CallOptions = (config.get("configurable") or {}).get(
         CALL_OPTIONS_KEY, _DEFAULT_OPTIONS
     )
@@ -115,14 +125,25 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
         runnable = chat_model.with_structured_output(
             options.schema, include_raw=True, **options.schema_kwargs
         )
+    generation = dict(options.model_options)
     if options.stop:
-        runnable = runnable.bind(stop=list(options.stop))
+        generation["stop"] = list(options.stop)
+    if generation:
+        # ChatOllama takes per-call settings as one `options` mapping (stop included).
+        runnable = runnable.bind(options=generation)
     return _Call(
         model=model,
         host=host,
         runnable=runnable,
         messages=_messages_for(state),
-        config={"tags": [_NOSTREAM_TAG]} if options.relay else {},
+        max_retries=(
+            options.max_retries if options.max_retries is not None else retries.max_retries
+        ),
+        backoff_s=retries.retry_backoff_s,
+        backoff_max_s=retries.retry_backoff_max_s,
+        # A relaying caller reports the call to its own callbacks; the inner model reporting
+        # too would count every call and token twice.
+        config={"callbacks": [], "tags": [_NOSTREAM_TAG]} if options.relay else {},
         options=options,
     )
 
@@ -133,31 +154,54 @@ def _routing_metadata(
     return {**state["decision"], "answered_by": call.model, "attempts": list(attempts)}
 
 
-def _record(
-    call: _Call, started: float, first_token: float | None, error: ProviderError | None
-) -> AttemptRecord:
-    return AttemptRecord(
-        model=call.model,
-        host=call.host,
-        ok=error is None,
-        error_code=str(error.code) if error else None,
-        error=error.message if error else None,
-        latency_ms=round((time.perf_counter() - started) * 1000, 3),
-        first_token_ms=round((first_token - started) * 1000, 3) if first_token else None,
-    )
+class _Stream:
+    """One call's chunks, timing and (for relaying callers) the writer they go to."""
+
+    def __init__(self, call: _Call) -> None:
+        self.call = call
+        self.started = time.perf_counter()
+        self.first: float | None = None
+        self.collected: Any = None
+        self._writer = get_stream_writer() if call.options.stream_to_writer else None
+
+    def add(self, chunk: Any) -> None:
+        self.first = self.first or time.perf_counter()
+        self.collected = chunk if self.collected is None else self.collected + chunk
+        if self._writer is not None:
+            self._writer({"token": chunk})
+
+    def finish(self, result: Any) -> None:
+        self.first = time.perf_counter()
+        self.collected = result
+
+    def partial_text(self) -> str:
+        collected = self.collected
+        return message_text(collected) if isinstance(collected, BaseMessage) else ""
+
+    def record(self, error: ProviderError | None) -> AttemptRecord:
+        first = self.first
+        return AttemptRecord(
+            model=self.call.model,
+            host=self.call.host,
+            ok=error is None,
+            error_code=str(error.code) if error else None,
+            error=error.message if error else None,
+            latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
+            first_token_ms=round((first - self.started) * 1000, 3) if first else None,
+        )
 
 
-def _answer(state: State, call: _Call, result: Any, record: AttemptRecord) -> dict[str, Any]:
+def _answer(state: State, call: _Call, result: Any, records: list[AttemptRecord]) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if call.options.schema is not None:
         # Structured output travels on the message, for RaggedRouter to hand back.
         message: BaseMessage = result["raw"]
         extra = {"parsed": result["parsed"], "parsing_error": result.get("parsing_error")}
     else:
-        message = result
+        message = result if result is not None else AIMessage(content="")
     if isinstance(message, AIMessageChunk):
         message = message_chunk_to_message(message)
-    attempts = [*state.get("attempts", []), record]
+    attempts = [*state.get("attempts", []), *records]
     metadata = {**message.response_metadata, "routing": _routing_metadata(state, call, attempts)}
     answer = message.model_copy(
         update={
@@ -165,24 +209,35 @@ def _answer(state: State, call: _Call, result: Any, record: AttemptRecord) -> di
             "additional_kwargs": {**message.additional_kwargs, **extra},
         }
     )
-    return {"messages": [answer], "answer": message_text(answer), "attempts": [record]}
+    return {"messages": [answer], "answer": message_text(answer), "attempts": records}
 
 
-def _failed(
-    call: _Call, exc: BaseException, started: float, first: float | None, partial: str
-) -> dict[str, Any]:
+def _typed_failure(call: _Call, exc: BaseException, stream: _Stream) -> ProviderError:
+    partial = stream.partial_text()
     error = to_provider_error(exc, model=call.model, host=call.host, partial_text=partial)
     if error is None:
         raise exc
     if partial and call.options.stream_to_writer:
-        # The caller has shown these tokens already; another model's answer cannot follow.
+        # The caller has shown these tokens already; another answer cannot follow them.
         raise StreamInterruptedError(
             f"failed after streaming {len(partial)} characters ({error.detail})",
             model=call.model,
             host=call.host,
             partial_text=partial,
         ) from exc
-    return {"attempts": [_record(call, started, first, error)]}
+    return error
+
+
+def _retry_delay(call: _Call, error: ProviderError, retries_done: int) -> float | None:
+    """Seconds to wait before trying the same model again, or None to move on.
+
+    Only transient errors are retried, at most ``max_retries`` times, with exponential
+    backoff and jitter so that concurrent requests do not retry in step.
+    """
+    if not error.retryable or retries_done >= call.max_retries:
+        return None
+    delay = min(call.backoff_max_s, call.backoff_s * 2**retries_done)
+    return float(delay * random.uniform(0.5, 1.0))
 
 
 def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
@@ -190,49 +245,49 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
 
     def invoke(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         call = _prepare(state, config, provide(context_of(runtime)))
-        started, first = time.perf_counter(), None
-        collected: Any = None
-        try:
-            if call.options.schema is not None:
-                collected = call.runnable.invoke(call.messages, call.config)
-                first = time.perf_counter()
-            else:
-                writer = get_stream_writer() if call.options.stream_to_writer else None
-                for chunk in call.runnable.stream(call.messages, call.config):
-                    first = first or time.perf_counter()
-                    collected = chunk if collected is None else collected + chunk
-                    if writer is not None:
-                        writer({"token": chunk})
-        except PROVIDER_FAILURES as exc:
-            partial = message_text(collected) if isinstance(collected, BaseMessage) else ""
-            return _failed(call, exc, started, first, partial)
-        if collected is None:
-            collected = AIMessage(content="")
-        return _answer(state, call, collected, _record(call, started, first, None))
+        records: list[AttemptRecord] = []
+        while True:
+            stream = _Stream(call)
+            try:
+                if call.options.schema is not None:
+                    stream.finish(call.runnable.invoke(call.messages, call.config))
+                else:
+                    for chunk in call.runnable.stream(call.messages, call.config):
+                        stream.add(chunk)
+            except PROVIDER_FAILURES as exc:
+                error = _typed_failure(call, exc, stream)
+                records.append(stream.record(error))
+                delay = _retry_delay(call, error, len(records) - 1)
+                if delay is None:
+                    return {"attempts": records}
+                time.sleep(delay)
+                continue
+            records.append(stream.record(None))
+            return _answer(state, call, stream.collected, records)
 
     async def ainvoke(
         state: State, config: RunnableConfig, runtime: Runtime[Context]
     ) -> dict[str, Any]:
         call = _prepare(state, config, provide(context_of(runtime)))
-        started, first = time.perf_counter(), None
-        collected: Any = None
-        try:
-            if call.options.schema is not None:
-                collected = await call.runnable.ainvoke(call.messages, call.config)
-                first = time.perf_counter()
-            else:
-                writer = get_stream_writer() if call.options.stream_to_writer else None
-                async for chunk in call.runnable.astream(call.messages, call.config):
-                    first = first or time.perf_counter()
-                    collected = chunk if collected is None else collected + chunk
-                    if writer is not None:
-                        writer({"token": chunk})
-        except PROVIDER_FAILURES as exc:
-            partial = message_text(collected) if isinstance(collected, BaseMessage) else ""
-            return _failed(call, exc, started, first, partial)
-        if collected is None:
-            collected = AIMessage(content="")
-        return _answer(state, call, collected, _record(call, started, first, None))
+        records: list[AttemptRecord] = []
+        while True:
+            stream = _Stream(call)
+            try:
+                if call.options.schema is not None:
+                    stream.finish(await call.runnable.ainvoke(call.messages, call.config))
+                else:
+                    async for chunk in call.runnable.astream(call.messages, call.config):
+                        stream.add(chunk)
+            except PROVIDER_FAILURES as exc:
+                error = _typed_failure(call, exc, stream)
+                records.append(stream.record(error))
+                delay = _retry_delay(call, error, len(records) - 1)
+                if delay is None:
+                    return {"attempts": records}
+                await asyncio.sleep(delay)
+                continue
+            records.append(stream.record(None))
+            return _answer(state, call, stream.collected, records)
 
     return invoke, ainvoke
 

@@ -50,17 +50,36 @@ async def test_async_runs_route_the_same_way(graph: RoutingGraph) -> None:
     assert out["answer"]
 
 
-def test_a_failing_model_falls_back_to_the_next_in_the_chain(
+def test_a_transient_failure_is_retried_once_then_falls_back(
     graph: RoutingGraph, server: OllamaServer
 ) -> None:
     first = graph.invoke({"query": "What is Paris?"})["decision"]["model"]
     server.update_model(first, fault=Fault.SERVER_ERROR)
     out = graph.invoke({"query": "What is Paris?"})
     attempts = out["attempts"]
-    assert attempts[0]["model"] == first
-    assert attempts[0]["error_code"] == "PROVIDER_SERVER_ERROR"
-    assert attempts[-1]["ok"]
-    assert out["decision"]["fallbacks"][0] == attempts[1]["model"]
+    assert [a["model"] for a in attempts[:2]] == [first, first]
+    assert {a["error_code"] for a in attempts[:2]} == {"PROVIDER_SERVER_ERROR"}
+    assert attempts[2]["ok"]
+    assert attempts[2]["model"] == out["decision"]["fallbacks"][0]
+
+
+def test_a_missing_model_is_not_retried(graph: RoutingGraph, server: OllamaServer) -> None:
+    first = graph.invoke({"query": "What is Paris?"})["decision"]["model"]
+    server.update_model(first, fault=Fault.NOT_FOUND)
+    attempts = graph.invoke({"query": "What is Paris?"})["attempts"]
+    assert [(a["model"], a["ok"]) for a in attempts[:2]] == [
+        (first, False),
+        (attempts[1]["model"], True),
+    ]
+    assert attempts[1]["model"] != first
+
+
+def test_a_flaky_model_recovers_on_retry(graph: RoutingGraph, server: OllamaServer) -> None:
+    first = graph.invoke({"query": "What is Paris?"})["decision"]["model"]
+    server.update_model(first, fault=Fault.SERVER_ERROR, fail_times=1)
+    server.clear_requests()
+    attempts = graph.invoke({"query": "What is Paris?"})["attempts"]
+    assert [(a["model"], a["ok"]) for a in attempts] == [(first, False), (first, True)]
 
 
 def test_every_model_failing_is_one_typed_error(graph: RoutingGraph, server: OllamaServer) -> None:

@@ -1,0 +1,230 @@
+"""The golden set file's integrity, its loader and the evaluation report."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ragged_graph.learning import golden as golden_module
+from ragged_graph.learning.golden import (
+    GoldenCase,
+    GoldenPrediction,
+    GoldenReport,
+    GoldenSetError,
+    GoldenSplit,
+    evaluate_golden,
+    load_golden_set,
+)
+from ragged_graph.registry.cards import Tier
+from ragged_graph.routing.task_types import TaskType
+
+MIN_CASES = 320
+MIN_PER_TASK = 20
+MIN_HOLDOUT_SHARE = 0.30
+
+
+@pytest.fixture(scope="module")
+def cases() -> list[GoldenCase]:
+    return load_golden_set()
+
+
+# --------------------------------------------------------------------------- integrity
+
+
+def test_the_set_is_large_enough(cases: list[GoldenCase]) -> None:
+    assert len(cases) >= MIN_CASES
+
+
+def test_every_task_type_is_well_covered(cases: list[GoldenCase]) -> None:
+    per_task = Counter(case.task_type for case in cases)
+    assert set(per_task) == set(TaskType)
+    assert min(per_task.values()) >= MIN_PER_TASK, per_task
+
+
+def test_every_tier_is_well_covered(cases: list[GoldenCase]) -> None:
+    per_tier = Counter(case.tier for case in cases)
+    assert set(per_tier) == set(Tier)
+    assert min(per_tier.values()) >= len(cases) // 6, per_tier
+
+
+def test_both_splits_hold_every_task_and_tier(cases: list[GoldenCase]) -> None:
+    for split in GoldenSplit:
+        selected = [case for case in cases if case.split == split]
+        assert {case.task_type for case in selected} == set(TaskType), split
+        assert {case.tier for case in selected} == set(Tier), split
+
+
+def test_a_third_is_held_out(cases: list[GoldenCase]) -> None:
+    holdout = sum(case.split == GoldenSplit.HOLDOUT for case in cases)
+    assert holdout / len(cases) >= MIN_HOLDOUT_SHARE
+    for task in TaskType:
+        of_task = [case for case in cases if case.task_type == task]
+        share = sum(case.split == GoldenSplit.HOLDOUT for case in of_task) / len(of_task)
+        assert share >= MIN_HOLDOUT_SHARE - 0.05, (task, share)
+
+
+def test_ids_and_queries_are_unique(cases: list[GoldenCase]) -> None:
+    assert len({case.id for case in cases}) == len(cases)
+    keyed = Counter((case.query, case.documents) for case in cases)
+    assert max(keyed.values()) == 1
+
+
+def test_rag_queries_come_with_context(cases: list[GoldenCase]) -> None:
+    for case in cases:
+        if case.task_type == TaskType.RAG_QUERY:
+            assert case.documents or "context" in case.query.lower(), case.id
+
+
+def test_hard_cases_are_there_on_purpose(cases: list[GoldenCase]) -> None:
+    short_hard = [c for c in cases if len(c.query) < 80 and c.tier == Tier.QUALITY]
+    long_easy = [c for c in cases if len(c.query) > 400 and c.tier == Tier.FAST]
+    non_english = [c for c in cases if not c.query.isascii()]
+    assert len(short_hard) >= 5
+    assert len(long_easy) >= 2
+    assert len(non_english) >= 20
+
+
+def test_the_file_is_one_json_object_per_line() -> None:
+    path = Path(golden_module.__file__).parent / "data" / "golden.jsonl"
+    lines = path.read_text(encoding="utf-8").splitlines()
+    for number, line in enumerate(lines, start=1):
+        row = json.loads(line)
+        assert {"id", "query", "task_type", "tier", "split"} <= set(row), number
+        assert set(row) <= {"id", "query", "task_type", "tier", "split", "documents", "note"}
+
+
+# --------------------------------------------------------------------------- loader
+
+
+def test_loading_from_a_path(tmp_path: Path) -> None:
+    path = tmp_path / "golden.jsonl"
+    path.write_text(
+        '{"id": "a", "query": "hi", "task_type": "general_qa", "tier": "fast", '
+        '"split": "tune"}\n\n'
+        '{"id": "b", "query": "q", "task_type": "legal_review", "tier": "quality", '
+        '"split": "holdout", "documents": ["doc"], "note": "custom task"}\n',
+        encoding="utf-8",
+    )
+    loaded = load_golden_set(path)
+    assert [case.id for case in loaded] == ["a", "b"]
+    assert loaded[1].documents == ("doc",)
+    assert loaded[1].tier is Tier.QUALITY
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("not json\n", r"golden\.jsonl:1: not valid JSON"),
+        (
+            '{"id": "a", "query": "x", "task_type": "math", "tier": "huge", "split": "tune"}\n',
+            r"golden\.jsonl:1: invalid case: tier",
+        ),
+        (
+            '{"id": "a", "query": "x", "task_type": "math", "tier": "fast", "split": "tune"}\n'
+            '{"id": "a", "query": "y", "task_type": "math", "tier": "fast", "split": "tune"}\n',
+            r"golden\.jsonl:2: duplicate id 'a' \(first on line 1\)",
+        ),
+        (
+            '{"id": "a", "query": "x", "task_type": "Not A Task", "tier": "fast", '
+            '"split": "tune"}\n',
+            r"invalid case: task_type",
+        ),
+    ],
+)
+def test_invalid_files_name_the_line(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "golden.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises(GoldenSetError, match=message):
+        load_golden_set(path)
+
+
+def test_a_missing_file_is_a_golden_set_error(tmp_path: Path) -> None:
+    with pytest.raises(GoldenSetError, match="cannot read golden set"):
+        load_golden_set(tmp_path / "absent.jsonl")
+
+
+# --------------------------------------------------------------------------- report
+
+
+def _case(case_id: str, task: str, tier: str, split: str) -> GoldenCase:
+    return GoldenCase.model_validate(
+        {"id": case_id, "query": case_id, "task_type": task, "tier": tier, "split": split}
+    )
+
+
+def test_report_counts_per_split_with_confusion() -> None:
+    cases = [
+        _case("a", "math", "fast", "tune"),
+        _case("b", "math", "quality", "tune"),
+        _case("c", "creative", "balanced", "holdout"),
+        _case("d", "general_qa", "fast", "holdout"),
+    ]
+    answers = {
+        "a": ("math", "fast"),
+        "b": ("math", "balanced"),
+        "c": ("general_qa", "balanced"),
+        "d": ("general_qa", "fast"),
+    }
+
+    def predict(case: GoldenCase) -> GoldenPrediction:
+        task, tier = answers[case.id]
+        return GoldenPrediction(task_type=task, tier=Tier(tier))
+
+    report = evaluate_golden(cases, predict)
+    tune, holdout, overall = report.split("tune"), report.split("holdout"), report.split("all")
+    assert (tune.cases, tune.task_accuracy, tune.tier_accuracy, tune.joint_accuracy) == (
+        2,
+        1.0,
+        0.5,
+        0.5,
+    )
+    assert (holdout.task_accuracy, holdout.tier_accuracy, holdout.joint_accuracy) == (
+        0.5,
+        1.0,
+        0.5,
+    )
+    assert overall.cases == 4
+    assert overall.task_confusion["creative"] == {"general_qa": 1}
+    assert overall.tier_confusion["quality"] == {"balanced": 1}
+    assert [miss.id for miss in report.misses] == ["b", "c"]
+    assert report.shortfalls() == [
+        "holdout task accuracy 0.500 is below 0.90",
+        "holdout joint accuracy 0.500 is below 0.80",
+    ]
+
+    again = GoldenReport.model_validate_json(report.model_dump_json())
+    assert again == report
+
+    text = report.render_text(show_misses=True)
+    assert "holdout" in text
+    assert "50.0%" in text
+    assert "task confusion" in text
+    assert "creative->general_qa" in text
+
+
+def test_unknown_split_is_a_key_error() -> None:
+    report = evaluate_golden([_case("a", "math", "fast", "tune")])
+    with pytest.raises(KeyError, match="no split 'holdout'"):
+        report.split("holdout")
+
+
+def test_predict_and_components_are_exclusive() -> None:
+    from ragged_graph.routing.classifier import TaskClassifier
+
+    with pytest.raises(ValueError, match="not both"):
+        evaluate_golden(
+            [],
+            lambda case: GoldenPrediction(task_type="math", tier=Tier.FAST),
+            classifier=TaskClassifier(),
+        )
+
+
+def test_package_level_reexports() -> None:
+    import ragged_graph.learning as learning
+
+    assert learning.load_golden_set is load_golden_set
+    with pytest.raises(AttributeError):
+        _ = learning.no_such_name  # type: ignore[attr-defined]
