@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from ragged_graph.cli import config_cmd, hardware_cmd, models_cmd, route_cmd
+from ragged_graph.cli import config_cmd, eval_cmd, hardware_cmd, models_cmd, route_cmd
 
 __all__ = ["app", "main"]
 
@@ -20,6 +20,7 @@ app.command("ask")(route_cmd.ask)
 app.command("models")(models_cmd.models)
 app.command("hardware")(hardware_cmd.hardware)
 app.add_typer(config_cmd.app, name="config")
+app.add_typer(eval_cmd.app, name="eval")
 
 
 def main() -> None:

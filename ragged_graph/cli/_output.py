@@ -26,7 +26,8 @@ __all__ = [
 ]
 
 console = Console()
-error_console = Console(stderr=True)
+# Errors are not wrapped: paths and commands in them must stay copyable.
+error_console = Console(stderr=True, soft_wrap=True)
 
 
 def print_json(data: Any) -> None:

@@ -35,14 +35,15 @@ from collections.abc import Callable, Iterable, Sequence
 from enum import StrEnum
 from importlib import resources
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from ragged_graph.registry.cards import Tier
-from ragged_graph.routing.classifier import TaskClassifier, prepare_query
-from ragged_graph.routing.complexity import ComplexityAnalyser
 from ragged_graph.routing.task_types import validate_task_name
+
+if TYPE_CHECKING:
+    from ragged_graph.routing.router import Router
 
 __all__ = [
     "GOLDEN_TARGETS",
@@ -328,39 +329,34 @@ def _parse_cases(lines: Iterable[str], source: str) -> list[GoldenCase]:
 # --------------------------------------------------------------------------- evaluation
 
 
-def router_predictor(
-    classifier: TaskClassifier | None = None, analyser: ComplexityAnalyser | None = None
-) -> PredictFn:
-    """The built-in decision logic as a :data:`PredictFn`: classify, then score complexity."""
-    task_classifier = classifier or TaskClassifier()
-    complexity = analyser or ComplexityAnalyser()
+def router_predictor(router: Router | None = None) -> PredictFn:
+    """The router's own decision steps as a :data:`PredictFn` (no model is called).
+
+    Runs exactly what routing runs up to the tier: prepare, classify, complexity, persona.
+    """
+    from ragged_graph.routing.router import RouteOptions, Router
+
+    active = router if router is not None else Router()
+    options = RouteOptions()
 
     def predict(case: GoldenCase) -> GoldenPrediction:
-        prepared = prepare_query(case.query, case.documents)
-        task = task_classifier.classify(prepared)
-        assessment = complexity.assess(prepared, task_type=task)
-        return GoldenPrediction(task_type=task.task_type, tier=assessment.tier)
+        prepared = active.prepare(case.query, case.documents)
+        task = active.classify(prepared)
+        assessment = active.assess(prepared, task)
+        outcome = active.personalise(task, assessment, options)
+        return GoldenPrediction(task_type=task.task_type, tier=outcome.tier)
 
     return predict
 
 
-def evaluate_golden(
-    cases: Sequence[GoldenCase],
-    predict: PredictFn | None = None,
-    *,
-    classifier: TaskClassifier | None = None,
-    analyser: ComplexityAnalyser | None = None,
-) -> GoldenReport:
+def evaluate_golden(cases: Sequence[GoldenCase], predict: PredictFn | None = None) -> GoldenReport:
     """Score a router on ``cases``: per split and overall, with confusion matrices.
 
-    ``predict`` is the router under test; by default the built-in classifier and analyser
-    (or the ``classifier`` and ``analyser`` given) via :func:`router_predictor`.
+    ``predict`` is the router under test; by default the built-in one, via
+    :func:`router_predictor`.
     """
     if predict is None:
-        predict = router_predictor(classifier, analyser)
-    elif classifier is not None or analyser is not None:
-        raise ValueError("give either predict or classifier/analyser, not both")
-
+        predict = router_predictor()
     outcomes = [(case, predict(case)) for case in cases]
     splits: dict[str, SplitScores] = {}
     for split in GoldenSplit:

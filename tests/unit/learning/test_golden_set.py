@@ -211,17 +211,6 @@ def test_unknown_split_is_a_key_error() -> None:
         report.split("holdout")
 
 
-def test_predict_and_components_are_exclusive() -> None:
-    from ragged_graph.routing.classifier import TaskClassifier
-
-    with pytest.raises(ValueError, match="not both"):
-        evaluate_golden(
-            [],
-            lambda case: GoldenPrediction(task_type="math", tier=Tier.FAST),
-            classifier=TaskClassifier(),
-        )
-
-
 def test_package_level_reexports() -> None:
     import ragged_graph.learning as learning
 

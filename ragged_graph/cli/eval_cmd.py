@@ -1,0 +1,116 @@
+"""`ragged-graph eval ...`: judge the router on the golden set and on real routing data."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ragged_graph.cli._output import error_console, load_cli_config, print_json, user_errors
+
+__all__ = ["app", "golden", "routellm"]
+
+app = typer.Typer(help="Evaluate routing quality.", no_args_is_help=True)
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
+]
+
+
+@app.command("golden")
+def golden(
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    show_misses: Annotated[
+        bool, typer.Option("--show-misses", help="List every case the router got wrong.")
+    ] = False,
+    data: Annotated[
+        Path | None, typer.Option("--data", help="A golden-set JSONL file (default: built in).")
+    ] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Task, tier and joint accuracy per split on the golden set, with confusion matrices."""
+    from ragged_graph.learning.golden import evaluate_golden, load_golden_set, router_predictor
+    from ragged_graph.routing.router import Router
+
+    router_config = load_cli_config(config)
+    with user_errors():
+        report = evaluate_golden(load_golden_set(data), router_predictor(Router(router_config)))
+    if as_json:
+        print_json(report)
+    else:
+        typer.echo(report.render_text(show_misses=show_misses))
+
+
+class RoutellmRouter(StrEnum):
+    """Routers `eval routellm` can judge."""
+
+    COMPLEXITY = "complexity"
+    LENGTH = "length"
+    RANDOM = "random"
+    ORACLE = "oracle"
+
+
+@app.command("routellm")
+def routellm(
+    data: Annotated[
+        list[Path],
+        typer.Option("--data", help="A RouteLLM data folder (gsm8k or mmlu); repeatable."),
+    ],
+    router: Annotated[
+        list[RoutellmRouter] | None,
+        typer.Option("--router", help="Router(s) to judge (default: complexity)."),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    config: ConfigOption = None,
+) -> None:
+    """APGR, CPT(50%) and CPT(80%) of a router as a weak/strong router on RouteLLM data."""
+    from ragged_graph.learning.routellm import (
+        average_evaluations,
+        evaluate_router,
+        evaluate_scores,
+        evaluations_to_json,
+        load_routellm_dataset,
+        oracle_scores,
+        prompt_length_score,
+        render_evaluation_table,
+        seeded_random_scorer,
+    )
+    from ragged_graph.routing.router import Router
+
+    routers = router or [RoutellmRouter.COMPLEXITY]
+    router_config = load_cli_config(config)
+    evaluations = []
+    with user_errors():
+        decider = Router(router_config)
+
+        def complexity_score(prompt: str) -> float:
+            prepared = decider.prepare(prompt)
+            return decider.assess(prepared, decider.classify(prepared)).score
+
+        for folder in data:
+            try:
+                dataset = load_routellm_dataset(folder)
+            except ValueError as exc:
+                error_console.print(f"error: {exc}", markup=False, highlight=False)
+                raise typer.Exit(2) from None
+            for name in routers:
+                if name is RoutellmRouter.COMPLEXITY:
+                    evaluations.append(evaluate_router(dataset, complexity_score, name.value))
+                elif name is RoutellmRouter.LENGTH:
+                    evaluations.append(evaluate_router(dataset, prompt_length_score, name.value))
+                elif name is RoutellmRouter.RANDOM:
+                    runs = [
+                        evaluate_router(dataset, seeded_random_scorer(seed), name.value)
+                        for seed in range(5)
+                    ]
+                    evaluations.append(average_evaluations(runs, router=name.value))
+                else:
+                    evaluations.append(
+                        evaluate_scores(dataset, oracle_scores(dataset), router=name.value)
+                    )
+    if as_json:
+        typer.echo(evaluations_to_json(evaluations))
+    else:
+        typer.echo(render_evaluation_table(evaluations))
