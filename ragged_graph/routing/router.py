@@ -6,6 +6,7 @@ at once for :func:`ragged_graph.route`, which needs no graph and no model server
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -38,6 +39,9 @@ from ragged_graph.routing.tokens import estimate_request_tokens
 __all__ = ["RouteOptions", "Router"]
 
 Documents = Sequence[str | DocumentLike | object]
+_Chosen = tuple[Selection, tuple[RegistryEntry, ...], str | None, str | None]
+# Distinct selection keys are few (tasks x tiers x options); the bound only guards misuse.
+_MEMO_LIMIT = 4096
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -75,6 +79,9 @@ class Router:
         )
         self.classifier = TaskClassifier(self.config.tasks)
         self.analyser = ComplexityAnalyser(self.config.tiers)
+        self._memo: dict[tuple[object, ...], _Chosen] = {}
+        self._memo_snapshot: RegistrySnapshot | None = None
+        self._windows: list[int] = []
 
     def close(self) -> None:
         self.registry.close()
@@ -124,16 +131,8 @@ class Router:
             required_capabilities=options.required_capabilities,
             local_only=options.local_only,
         )
-        selection = self._choose(snapshot, request, options)
-        specialisation = requirements_for(task.task_type).preferred
-        fallbacks = fallback_chain(
-            selection.entry,
-            selection.ranked,
-            specialisation=specialisation,
-            max_length=self.config.fallbacks.max_chain_length,
-        )
+        selection, fallbacks, host_name, base_url = self._chosen(snapshot, request, options)
         card = selection.entry.card
-        host_name, base_url = self._host_for(snapshot, selection.entry)
         reason = selection.reason
         if options.tier is not None:
             reason = f"tier forced to {options.tier.value}; {reason}"
@@ -141,7 +140,8 @@ class Router:
             reason = f"{reason}; persona rule {persona.rule}"
         if not snapshot.availability_known:
             reason = f"{reason}; no model server answered, so installed models were assumed"
-        return RoutingDecision(
+        # Every field comes from validated cards and results: skip re-validating on the hot path.
+        return RoutingDecision.model_construct(
             model=card.name,
             provider=card.provider,
             host=host_name,
@@ -177,6 +177,41 @@ class Router:
         assessment = self.assess(prepared, task)
         persona = self.personalise(task, assessment, options)
         return self.select(prepared, task, assessment, persona, options)
+
+    def _chosen(
+        self, snapshot: RegistrySnapshot, request: SelectionRequest, options: RouteOptions
+    ) -> _Chosen:
+        """Selection, fallbacks and host for ``request``, memoised per registry snapshot.
+
+        The outcome depends on the request only through the key below: the context need
+        matters only through which context windows can hold it.
+        """
+        if snapshot is not self._memo_snapshot:
+            self._memo = {}
+            self._memo_snapshot = snapshot
+            self._windows = sorted({entry.card.context_window for entry in snapshot.entries})
+        fitting = bisect.bisect_left(self._windows, request.required_context)
+        key = (
+            request.task_type,
+            request.tier,
+            request.required_capabilities,
+            request.local_only,
+            options.model,
+            fitting if fitting < len(self._windows) else request.required_context,
+        )
+        chosen = self._memo.get(key)
+        if chosen is None:
+            selection = self._choose(snapshot, request, options)
+            fallbacks = fallback_chain(
+                selection.entry,
+                selection.ranked,
+                specialisation=requirements_for(request.task_type).preferred,
+                max_length=self.config.fallbacks.max_chain_length,
+            )
+            chosen = (selection, fallbacks, *self._host_for(snapshot, selection.entry))
+            if len(self._memo) < _MEMO_LIMIT:
+                self._memo[key] = chosen
+        return chosen
 
     def _choose(
         self, snapshot: RegistrySnapshot, request: SelectionRequest, options: RouteOptions
