@@ -26,6 +26,7 @@ from ragged_graph.errors import ConfigError, ConfigIssue
 from ragged_graph.registry.cards import ModelCardSpec
 from ragged_graph.registry.hardware import HardwareOverride
 from ragged_graph.routing.complexity import TierThresholds
+from ragged_graph.routing.personas import Persona
 
 __all__ = [
     "CONFIG_ENV_VAR",
@@ -35,6 +36,7 @@ __all__ = [
     "OllamaProviderConfig",
     "ProvidersConfig",
     "RouterConfig",
+    "issues_from",
     "load_config",
     "ollama_url_from_env",
     "resolve_config",
@@ -155,8 +157,10 @@ class RouterConfig(BaseModel):
     """Complexity thresholds between tiers."""
     tasks: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     """Extra classifier patterns (regular expressions) per task type; new names add tasks."""
-    personas: dict[str, dict[str, Any]] = Field(default_factory=dict)
-    """User personas, by name."""
+    personas: dict[str, Persona] = Field(default_factory=dict)
+    """Personas defined here, by name (they win over built-in and ``persona_dir`` ones)."""
+    persona_dir: str | None = None
+    """A folder of persona files, one YAML file per persona (relative to this config file)."""
     fallbacks: FallbackSettings = Field(default_factory=FallbackSettings)
     """Fallback behaviour."""
     providers: ProvidersConfig = Field(default_factory=ProvidersConfig)
@@ -208,7 +212,7 @@ class RouterConfig(BaseModel):
         try:
             config = cls.model_validate(dict(data))
         except ValidationError as exc:
-            raise ConfigError(source, _issues_from(exc)) from None
+            raise ConfigError(source, issues_from(exc)) from None
         config._source = source
         return config
 
@@ -261,7 +265,7 @@ def _parse(file: Path, text: str) -> Mapping[str, Any]:
     return data
 
 
-def _issues_from(exc: ValidationError) -> list[ConfigIssue]:
+def issues_from(exc: ValidationError) -> list[ConfigIssue]:
     issues = []
     for error in exc.errors(include_url=False):
         key = ".".join(str(part) for part in error["loc"])

@@ -343,7 +343,7 @@ def router_predictor(router: Router | None = None) -> PredictFn:
         prepared = active.prepare(case.query, case.documents)
         task = active.classify(prepared)
         assessment = active.assess(prepared, task)
-        outcome = active.personalise(task, assessment, options)
+        outcome = active.personalise(prepared, task, assessment, options)
         return GoldenPrediction(task_type=task.task_type, tier=outcome.tier)
 
     return predict

@@ -26,7 +26,8 @@ from ragged_graph.routing.classifier import (
 from ragged_graph.routing.complexity import ComplexityAnalyser, ComplexityAssessment
 from ragged_graph.routing.decision import RoutingDecision
 from ragged_graph.routing.fallbacks import fallback_chain
-from ragged_graph.routing.personas import PersonaOutcome, apply_persona, check_persona
+from ragged_graph.routing.persona_files import persona_book
+from ragged_graph.routing.personas import PersonaOutcome
 from ragged_graph.routing.retrieved_context import split_retrieved_context
 from ragged_graph.routing.selection import (
     Selection,
@@ -77,6 +78,7 @@ class Router:
         self.registry = (
             registry if registry is not None else build_registry(self.config, profile=profile)
         )
+        self.personas = persona_book(self.config)
         self.classifier = TaskClassifier(self.config.tasks)
         self.analyser = ComplexityAnalyser(self.config.tiers)
         self._memo: dict[tuple[object, ...], _Chosen] = {}
@@ -103,15 +105,22 @@ class Router:
 
     def personalise(
         self,
+        prepared: PreparedQuery,
         task: TaskClassification,
         assessment: ComplexityAssessment,
         options: RouteOptions,
     ) -> PersonaOutcome:
-        return apply_persona(self.config, options.persona, task=task, assessment=assessment)
+        return self.personas.apply(
+            options.persona,
+            task=task,
+            assessment=assessment,
+            context_tokens=estimate_request_tokens(prepared),
+            query=prepared.text,
+        )
 
     def check_persona(self, name: str) -> None:
         """Raise :class:`UnknownPersonaError` (listing the known ones) unless ``name`` exists."""
-        check_persona(self.config, name)
+        self.personas.get(name)
 
     def select(
         self,
@@ -127,11 +136,21 @@ class Router:
         request = SelectionRequest(
             task_type=task.task_type,
             tier=wanted,
-            required_context=required_context,
+            required_context=max(required_context, persona.min_context),
             required_capabilities=options.required_capabilities,
-            local_only=options.local_only,
+            local_only=options.local_only or persona.local_only,
+            specialised=persona.specialised,
+            preferred_models=persona.preferred_models,
+            avoided_models=persona.avoided_models,
+            prefer_fast=persona.prefer_fast,
+            prefer_cheap=persona.prefer_cheap,
         )
-        selection, fallbacks, host_name, base_url = self._chosen(snapshot, request, options)
+        explicit = options.model is not None
+        # A model the persona names ranks below an explicit one (priorities 1, 2 and 4).
+        model = options.model if explicit else persona.model
+        selection, fallbacks, host_name, base_url = self._chosen(
+            snapshot, request, model, explicit=explicit
+        )
         card = selection.entry.card
         reason = selection.reason
         if options.tier is not None:
@@ -160,7 +179,7 @@ class Router:
             relaxations=list(selection.relaxations),
             required_context=required_context,
             availability_assumed=not snapshot.availability_known,
-            explicit_model=options.model is not None,
+            explicit_model=explicit,
         )
 
     def decide(
@@ -175,11 +194,16 @@ class Router:
         prepared = self.prepare(query, documents)
         task = self.classify(prepared)
         assessment = self.assess(prepared, task)
-        persona = self.personalise(task, assessment, options)
+        persona = self.personalise(prepared, task, assessment, options)
         return self.select(prepared, task, assessment, persona, options)
 
     def _chosen(
-        self, snapshot: RegistrySnapshot, request: SelectionRequest, options: RouteOptions
+        self,
+        snapshot: RegistrySnapshot,
+        request: SelectionRequest,
+        model: str | None,
+        *,
+        explicit: bool,
     ) -> _Chosen:
         """Selection, fallbacks and host for ``request``, memoised per registry snapshot.
 
@@ -192,16 +216,14 @@ class Router:
             self._windows = sorted({entry.card.context_window for entry in snapshot.entries})
         fitting = bisect.bisect_left(self._windows, request.required_context)
         key = (
-            request.task_type,
-            request.tier,
-            request.required_capabilities,
-            request.local_only,
-            options.model,
+            replace(request, required_context=0),
+            model,
+            explicit,
             fitting if fitting < len(self._windows) else request.required_context,
         )
         chosen = self._memo.get(key)
         if chosen is None:
-            selection = self._choose(snapshot, request, options)
+            selection = self._choose(snapshot, request, model, explicit=explicit)
             fallbacks = fallback_chain(
                 selection.entry,
                 selection.ranked,
@@ -214,11 +236,16 @@ class Router:
         return chosen
 
     def _choose(
-        self, snapshot: RegistrySnapshot, request: SelectionRequest, options: RouteOptions
+        self,
+        snapshot: RegistrySnapshot,
+        request: SelectionRequest,
+        model: str | None,
+        *,
+        explicit: bool,
     ) -> Selection:
-        if options.model is None:
+        if model is None:
             return select_model(snapshot, request)
-        entry = self.registry.get(options.model)
+        entry = self.registry.get(model)
         try:
             ranked = select_model(snapshot, request).ranked
         except NoModelAvailableError:
@@ -228,7 +255,7 @@ class Router:
         return Selection(
             entry=entry,
             score=0.0,
-            reason=f"explicit model {entry.name} requested{note}",
+            reason=f"{'explicit' if explicit else 'persona'} model {entry.name} requested{note}",
             ranked=(entry, *(e for e in ranked if e.name != entry.name)),
         )
 

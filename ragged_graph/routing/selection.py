@@ -11,7 +11,10 @@ each tier above the wanted tier        -2.0
 each tier below the wanted tier        -2.5
 task specialisation (e.g. code)        +3.0
 the task's capability, not specialised +1.0
+a code/maths/reasoning specialist
+used off its speciality                -1.0
 loaded on a host now (no cold start)   +0.5
+a model the persona prefers            +1.5
 =====================================  =========
 
 A specialist one tier away thus beats a generalist of the wanted tier (SPEC's priority:
@@ -48,6 +51,15 @@ TIER_DOWN_PENALTY = 2.5
 SPECIALISATION_BONUS = 3.0
 CAPABILITY_BONUS = 1.0
 LOADED_BONUS = 0.5
+PREFERRED_BONUS = 1.5
+# A code, maths or reasoning specialist is a poor pick for other work (R1-style reasoners are
+# also slow): it loses this much off its own speciality.
+OFF_SPECIALITY_PENALTY = 1.0
+NARROW_SPECIALITIES = frozenset({Capability.CODE, Capability.MATHS, Capability.REASONING})
+# With a low latency preference a loaded model saves a cold start worth a tier step.
+FAST_LOADED_BONUS = 2.0
+# With a low cost preference, a priced model loses this per dollar per million tokens.
+PRICE_PENALTY_PER_DOLLAR = 0.2
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -99,6 +111,16 @@ class SelectionRequest:
     """Capabilities beyond the task's (e.g. tools when tools are bound, vision for images)."""
     local_only: bool = False
     """Only models running on the user's own hardware."""
+    specialised: bool = False
+    """Only models specialised in the task (relaxed, and recorded, if none fits)."""
+    preferred_models: tuple[str, ...] = ()
+    """Models that earn :data:`PREFERRED_BONUS`."""
+    avoided_models: tuple[str, ...] = ()
+    """Models left out while any other qualifies."""
+    prefer_fast: bool = False
+    """Favour loaded and smaller models (a persona's low latency preference)."""
+    prefer_cheap: bool = False
+    """Favour free models over priced ones (a persona's low cost preference)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -123,27 +145,36 @@ def _can_chat(entry: RegistryEntry) -> bool:
     return Capability.EMBEDDING not in capabilities or Capability.GENERAL in capabilities
 
 
-def _score(entry: RegistryEntry, tier: Tier, requirements: TaskRequirements) -> float:
+def _score(
+    entry: RegistryEntry, request: SelectionRequest, requirements: TaskRequirements
+) -> float:
     card = entry.card
-    distance = card.tier.rank - tier.rank
+    distance = card.tier.rank - request.tier.rank
     score = -distance * TIER_UP_PENALTY if distance > 0 else distance * TIER_DOWN_PENALTY
     preferred = requirements.preferred
-    if preferred is not None:
-        if preferred in card.specialisations:
-            score += SPECIALISATION_BONUS
-        elif preferred in card.capabilities:
+    if preferred is not None and preferred in card.specialisations:
+        score += SPECIALISATION_BONUS
+    else:
+        if preferred is not None and preferred in card.capabilities:
             score += CAPABILITY_BONUS
+        if card.specialisations & NARROW_SPECIALITIES:
+            score -= OFF_SPECIALITY_PENALTY
     if entry.loaded_on:
-        score += LOADED_BONUS
+        score += FAST_LOADED_BONUS if request.prefer_fast else LOADED_BONUS
+    if card.name in request.preferred_models:
+        score += PREFERRED_BONUS
+    if request.prefer_cheap:
+        price = card.input_price_per_mtok + card.output_price_per_mtok
+        score -= PRICE_PENALTY_PER_DOLLAR * price
     return score
 
 
 def _rank(
-    entries: Sequence[RegistryEntry], tier: Tier, requirements: TaskRequirements
+    entries: Sequence[RegistryEntry], request: SelectionRequest, requirements: TaskRequirements
 ) -> list[tuple[float, RegistryEntry]]:
     # Bigger models for balanced and quality requests, smaller (faster) ones for fast.
-    size_sign = 1.0 if tier is Tier.FAST else -1.0
-    scored = [(_score(entry, tier, requirements), entry) for entry in entries]
+    size_sign = 1.0 if request.tier is Tier.FAST or request.prefer_fast else -1.0
+    scored = [(_score(entry, request, requirements), entry) for entry in entries]
     scored.sort(
         key=lambda pair: (-pair[0], size_sign * (pair[1].card.parameters_b or 0.0), pair[1].name)
     )
@@ -179,7 +210,8 @@ def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selec
         )
         qualified = [e for e in candidates if e.card.context_window == largest]
 
-    ranked = _rank(qualified, request.tier, requirements)
+    qualified = _narrow(qualified, request, requirements, relaxations)
+    ranked = _rank(qualified, request, requirements)
     score, best = ranked[0]
     return Selection(
         entry=best,
@@ -188,6 +220,29 @@ def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selec
         relaxations=tuple(relaxations),
         ranked=tuple(entry for _, entry in ranked),
     )
+
+
+def _narrow(
+    qualified: list[RegistryEntry],
+    request: SelectionRequest,
+    requirements: TaskRequirements,
+    relaxations: list[str],
+) -> list[RegistryEntry]:
+    """Apply a persona's avoid list and specialist demand, relaxing either if it empties."""
+    if request.avoided_models:
+        kept = [e for e in qualified if e.card.name not in request.avoided_models]
+        if kept:
+            qualified = kept
+        else:
+            relaxations.append("only avoided models qualify; using one of them")
+    preferred = requirements.preferred
+    if request.specialised and preferred is not None:
+        specialists = [e for e in qualified if preferred in e.card.specialisations]
+        if specialists:
+            qualified = specialists
+        else:
+            relaxations.append(f"no fitting model is specialised in {preferred.value}")
+    return qualified
 
 
 def _explain(

@@ -105,8 +105,15 @@ def assessment_from_state(data: dict[str, Any]) -> ComplexityAssessment:
 
 
 def persona_to_state(outcome: PersonaOutcome) -> dict[str, Any]:
-    return {"persona": outcome.persona, "tier": outcome.tier.value, "rule": outcome.rule}
+    data = dataclasses.asdict(outcome)
+    data["tier"] = outcome.tier.value
+    data.pop("known")
+    return data
 
 
 def persona_from_state(data: dict[str, Any]) -> PersonaOutcome:
-    return PersonaOutcome(persona=data["persona"], tier=Tier(data["tier"]), rule=data["rule"])
+    fields: dict[str, Any] = {
+        key: tuple(value) if isinstance(value, list) else value for key, value in data.items()
+    }
+    fields["tier"] = Tier(data["tier"])
+    return PersonaOutcome(**fields)

@@ -91,6 +91,9 @@ def _messages_for(state: State) -> list[BaseMessage]:
     messages: list[BaseMessage] = list(state.get("messages") or [])
     if not messages:
         messages = [HumanMessage(state["query"])]
+    style = (state.get("persona") or {}).get("response_style")
+    if style:
+        messages = [SystemMessage(style), *messages]
     documents = state.get("documents")
     if documents:
         listed = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(documents, start=1))

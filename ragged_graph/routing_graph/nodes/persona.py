@@ -22,7 +22,9 @@ __all__ = ["make_persona"]
 def make_persona(provide: ServicesProvider) -> Any:
     def persona(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
         context = context_of(runtime)
-        outcome = provide(context).router.personalise(
+        router = provide(context).router
+        outcome = router.personalise(
+            router.prepare(state["query"], state.get("documents")),
             task_from_state(state["task"]),
             assessment_from_state(state["complexity"]),
             options_from(context),

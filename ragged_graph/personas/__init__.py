@@ -1,0 +1,1 @@
+"""The built-in personas, one YAML file each (package data read by the persona loader)."""
