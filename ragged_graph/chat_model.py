@@ -179,13 +179,62 @@ class RaggedRouter(BaseChatModel):
 
     # Running the graph.
 
-    def _context(self, model: str | None = None) -> Context:
+    def _context(self, overrides: Mapping[str, Any] | None = None) -> Context:
+        """Per-call settings: this router's, with a call's own (kwargs or configurable) on top."""
+        given = overrides or {}
+        tier = given.get("tier", self.tier)
         return Context(
-            persona=self.persona,
-            model=model or self.model,
-            tier=self.tier.value if self.tier else None,
-            local_only=self.local_only,
+            persona=given.get("persona", self.persona),
+            model=given.get("model") or self.model,
+            tier=tier.value if isinstance(tier, Tier) else tier,
+            local_only=bool(given.get("local_only", self.local_only)),
         )
+
+    # Per-call settings through `configurable`, e.g.
+    # `router.invoke(text, config={"configurable": {"persona": "researcher"}})`.
+
+    def invoke(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        return super().invoke(input, config, stop=stop, **_configured(config), **kwargs)
+
+    async def ainvoke(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AIMessage:
+        return await super().ainvoke(input, config, stop=stop, **_configured(config), **kwargs)
+
+    def stream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> Iterator[AIMessageChunk]:
+        yield from super().stream(input, config, stop=stop, **_configured(config), **kwargs)
+
+    async def astream(
+        self,
+        input: LanguageModelInput,
+        config: RunnableConfig | None = None,
+        *,
+        stop: list[str] | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[AIMessageChunk]:
+        async for chunk in super().astream(
+            input, config, stop=stop, **_configured(config), **kwargs
+        ):
+            yield chunk
 
     def _run(
         self,
@@ -233,7 +282,7 @@ class RaggedRouter(BaseChatModel):
             "configurable": configurable,
         }
         graph_input = InputState(messages=_as_messages(messages))
-        return graph_input, config, self._context(kwargs.get("model"))
+        return graph_input, config, self._context(kwargs)
 
     def _generate(
         self,
@@ -347,9 +396,18 @@ def _child_callbacks(
     return manager
 
 
+_SETTINGS = ("persona", "model", "tier", "local_only")
 _CALL_KWARGS = frozenset(
-    {"ragged_tools", "ragged_tool_kwargs", "ragged_schema", "ragged_schema_kwargs", "model"}
+    {"ragged_tools", "ragged_tool_kwargs", "ragged_schema", "ragged_schema_kwargs", *_SETTINGS}
 )
+
+
+def _configured(config: RunnableConfig | None) -> dict[str, Any]:
+    """The routing settings a call's ``configurable`` holds."""
+    configurable = (config or {}).get("configurable") or {}
+    return {key: configurable[key] for key in _SETTINGS if key in configurable}
+
+
 _IMAGE_BLOCKS = frozenset({"image", "image_url"})
 
 

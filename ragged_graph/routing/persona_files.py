@@ -16,6 +16,7 @@ from pydantic import ValidationError
 from ragged_graph.config import RouterConfig, issues_from
 from ragged_graph.errors import ConfigError, ConfigIssue
 from ragged_graph.routing.personas import Persona, PersonaBook
+from ragged_graph.routing.task_types import BUILTIN_TASK_TYPES
 
 __all__ = ["builtin_personas", "load_persona_file", "load_persona_files", "persona_book"]
 
@@ -37,37 +38,50 @@ def load_persona_file(name: str, text: str, *, source: str) -> Persona:
         raise ConfigError(source, issues_from(exc)) from None
 
 
-def load_persona_files(directory: Path) -> dict[str, Persona]:
+Loaded = dict[str, tuple[Persona, str]]
+"""Personas by name, each with the file it came from."""
+
+
+def load_persona_files(directory: Path, *, config_source: str | None = None) -> Loaded:
     """Every persona file in ``directory``, by name."""
     if not directory.is_dir():
         issue = ConfigIssue(key="persona_dir", problem=f"{directory} is not a folder")
-        raise ConfigError(None, [issue])
+        raise ConfigError(config_source, [issue])
     return {
-        path.stem: load_persona_file(path.stem, path.read_text("utf-8"), source=str(path))
+        path.stem: (
+            load_persona_file(path.stem, path.read_text("utf-8"), source=str(path)),
+            str(path),
+        )
         for path in sorted(directory.iterdir())
         if path.suffix in _SUFFIXES
     }
 
 
-def builtin_personas() -> dict[str, Persona]:
+def builtin_personas() -> Loaded:
     """The personas shipped with ragged_graph."""
     folder = resources.files("ragged_graph.personas")
-    return {
-        entry.name.rsplit(".", 1)[0]: load_persona_file(
-            entry.name, entry.read_text("utf-8"), source=f"<built-in persona {entry.name}>"
-        )
-        for entry in sorted(folder.iterdir(), key=lambda item: item.name)
-        if entry.name.endswith(_SUFFIXES)
-    }
+    loaded: Loaded = {}
+    for entry in sorted(folder.iterdir(), key=lambda item: item.name):
+        if entry.name.endswith(_SUFFIXES):
+            source = f"<built-in persona file {entry.name}>"
+            persona = load_persona_file(entry.name, entry.read_text("utf-8"), source=source)
+            loaded[entry.name.rsplit(".", 1)[0]] = (persona, source)
+    return loaded
 
 
 def persona_book(config: RouterConfig) -> PersonaBook:
     """Built-in personas, then ``persona_dir``'s files, then the config's ``personas:``."""
-    personas: dict[str, Persona] = builtin_personas()
+    loaded = builtin_personas()
     if config.persona_dir is not None:
         folder = Path(config.persona_dir)
         if not folder.is_absolute() and config.source is not None:
             folder = Path(config.source).parent / folder
-        personas.update(load_persona_files(folder))
-    personas.update(config.personas)
-    return PersonaBook(personas, source=config.source)
+        loaded.update(load_persona_files(folder, config_source=config.source))
+    inline = config.source or "<inline config>"
+    for name, persona in config.personas.items():
+        loaded[name] = (persona, f"{inline} (personas.{name})")
+    return PersonaBook(
+        {name: persona for name, (persona, _) in loaded.items()},
+        sources={name: source for name, (_, source) in loaded.items()},
+        known_tasks={*BUILTIN_TASK_TYPES, *config.tasks},
+    )

@@ -23,7 +23,7 @@ the user's own hardware, and ``response_style`` is handed to the model as a syst
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
@@ -244,10 +244,43 @@ def _holds(
 class PersonaBook:
     """The resolved personas of a configuration (``extends`` applied), by name."""
 
-    def __init__(self, personas: Mapping[str, Persona], *, source: str | None = None) -> None:
+    def __init__(
+        self,
+        personas: Mapping[str, Persona],
+        *,
+        sources: Mapping[str, str] | None = None,
+        known_tasks: Collection[str] | None = None,
+    ) -> None:
         self._raw = dict(personas)
-        self._source = source
+        self._sources = dict(sources or {})
+        if known_tasks is not None:
+            self._check_tasks(frozenset(known_tasks))
         self._resolved = {name: self._resolve(name, ()) for name in self._raw}
+
+    def _where(self, name: str) -> str | None:
+        return self._sources.get(name)
+
+    def _check_tasks(self, known: frozenset[str]) -> None:
+        from ragged_graph.errors import ConfigError, ConfigIssue
+
+        listed = ", ".join(sorted(known))
+        for name, persona in self._raw.items():
+            issues = [
+                ConfigIssue(key=f"task_overrides.{task}", problem=f"unknown task; known: {listed}")
+                for task in persona.task_overrides
+                if task not in known
+            ]
+            issues += [
+                ConfigIssue(
+                    key=f"rules.{index}.when.task",
+                    problem=f"unknown task {task!r}; known: {listed}",
+                )
+                for index, rule in enumerate(persona.rules)
+                for task in rule.when.task or ()
+                if task not in known
+            ]
+            if issues:
+                raise ConfigError(self._where(name) or f"<persona {name}>", issues)
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -267,15 +300,15 @@ class PersonaBook:
             return persona
         if persona.extends == name or persona.extends in chain:
             cycle = " -> ".join([*chain, name, persona.extends])
-            issue = ConfigIssue(key=f"personas.{name}.extends", problem=f"cycle: {cycle}")
-            raise ConfigError(self._source, [issue])
+            issue = ConfigIssue(key="extends", problem=f"cycle: {cycle}")
+            raise ConfigError(self._where(name), [issue])
         if persona.extends not in self._raw:
             issue = ConfigIssue(
-                key=f"personas.{name}.extends",
+                key="extends",
                 problem=f"extends unknown persona {persona.extends!r}; known: "
                 + ", ".join(sorted(self._raw)),
             )
-            raise ConfigError(self._source, [issue])
+            raise ConfigError(self._where(name), [issue])
         parent = self._resolve(persona.extends, [*chain, name])
         own = persona.model_dump(exclude_unset=True, exclude={"extends"})
         return Persona.model_validate({**parent.model_dump(exclude={"extends"}), **own})

@@ -177,7 +177,7 @@ class Router:
             reason=reason,
             fallbacks=[entry.name for entry in fallbacks],
             relaxations=list(selection.relaxations),
-            required_context=required_context,
+            required_context=request.required_context,
             availability_assumed=not snapshot.availability_known,
             explicit_model=explicit,
         )

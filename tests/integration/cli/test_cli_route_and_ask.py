@@ -78,3 +78,15 @@ def test_ask_without_ollama_says_how_to_start_one(tmp_path: Path) -> None:
     assert result.exit_code == 3
     assert "ollama serve" in result.stderr
     assert "Traceback" not in result.output
+
+
+def test_route_with_a_built_in_persona(tmp_path: Path) -> None:
+    config = str(write(tmp_path, OFFLINE))
+    plain = CliRunner().invoke(app, ["route", "Explain neural networks", "--json", "-c", config])
+    researcher = CliRunner().invoke(
+        app, ["route", "Explain neural networks", "--json", "--persona", "researcher", "-c", config]
+    )
+    assert researcher.exit_code == 0, researcher.output
+    assert json.loads(researcher.stdout)["tier"] == "quality"
+    assert json.loads(researcher.stdout)["persona"] == "researcher"
+    assert json.loads(plain.stdout)["persona"] is None
