@@ -36,6 +36,7 @@ __all__ = [
     "OllamaProviderConfig",
     "ProvidersConfig",
     "RouterConfig",
+    "default_health_file",
     "issues_from",
     "load_config",
     "ollama_url_from_env",
@@ -47,6 +48,13 @@ DEFAULT_OLLAMA_URL = "http://127.0.0.1:11434"
 _OLLAMA_DEFAULT_PORT = 11434
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+
+def default_health_file(environ: Mapping[str, str] | None = None) -> Path:
+    """``$XDG_CACHE_HOME/ragged-graph/health.json`` (``~/.cache`` when unset)."""
+    env = environ if environ is not None else os.environ
+    cache = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
+    return cache / "ragged-graph" / "health.json"
 
 
 def ollama_url_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -84,6 +92,18 @@ class FallbackSettings(BaseModel):
     """Wait before the first retry; doubled for each further one (with jitter)."""
     retry_backoff_max_s: float = Field(default=4.0, ge=0)
     """Longest wait between retries."""
+    restart_stream_on_failure: bool = False
+    """When a model fails after some of its answer was streamed: False surfaces a
+    ``StreamInterruptedError`` carrying the partial text; True starts the answer again on
+    the next model of the chain (the consumer then sees two beginnings)."""
+    cooldown_failures: int = Field(default=3, ge=1)
+    """Failures within ``cooldown_window_s`` that put a model (or host) in cooldown."""
+    cooldown_window_s: float = Field(default=60.0, gt=0)
+    """The window in which failures are counted."""
+    cooldown_s: float = Field(default=30.0, ge=0)
+    """How long a cooling model or host is skipped before one request may probe it."""
+    health_file: str | None = Field(default_factory=lambda: str(default_health_file()))
+    """Where cooldowns are written for `ragged-graph models` to show; null: nowhere."""
 
 
 class OllamaHostConfig(BaseModel):

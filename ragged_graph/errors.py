@@ -9,6 +9,7 @@ The hierarchy::
     RaggedGraphError
     ├── ConfigError (ValueError)             a config file or value is invalid
     ├── InvalidRequestError (ValueError)     a request that cannot be routed as given
+    │   └── ContextOverflowError                 longer than every available context window
     ├── UnknownModelError (LookupError)      a model name the registry does not know
     ├── NoModelAvailableError (LookupError)  no installed model fits the memory budget
     ├── UnknownPersonaError (LookupError)    a persona name the config does not define
@@ -18,6 +19,9 @@ The hierarchy::
     │   ├── HostUnavailableError (ConnectionError)  the host refused or dropped the connection
     │   ├── ProviderTimeoutError (TimeoutError)  no answer within the timeout
     │   ├── StreamInterruptedError (ConnectionError)  the stream broke after it started
+    │   ├── RateLimitedError (RuntimeError)      the provider asked to slow down (429)
+    │   ├── BadRequestError (ValueError)         the provider refused this request (400)
+    │   ├── ModelCoolingDownError (RuntimeError) skipped: failing recently (circuit open)
     │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
     └── AllModelsFailedError (RuntimeError)  every model of the fallback chain failed
     └── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
@@ -32,12 +36,15 @@ from pathlib import Path
 
 __all__ = [
     "AllModelsFailedError",
+    "BadRequestError",
     "ConfigError",
     "ConfigIssue",
+    "ContextOverflowError",
     "ErrorCode",
     "HardwareDetectionError",
     "HostUnavailableError",
     "InvalidRequestError",
+    "ModelCoolingDownError",
     "ModelLoadError",
     "ModelNotFoundError",
     "NoModelAvailableError",
@@ -45,6 +52,7 @@ __all__ = [
     "ProviderServerError",
     "ProviderTimeoutError",
     "RaggedGraphError",
+    "RateLimitedError",
     "StreamInterruptedError",
     "UnknownModelError",
     "UnknownPersonaError",
@@ -57,6 +65,10 @@ class ErrorCode(StrEnum):
     INVALID_CONFIG = "INVALID_CONFIG"
     UNKNOWN_MODEL = "UNKNOWN_MODEL"
     INVALID_REQUEST = "INVALID_REQUEST"
+    CONTEXT_OVERFLOW = "CONTEXT_OVERFLOW"
+    RATE_LIMITED = "RATE_LIMITED"
+    BAD_REQUEST = "BAD_REQUEST"
+    COOLING_DOWN = "COOLING_DOWN"
     HARDWARE_DETECTION = "HARDWARE_DETECTION"
     NO_MODEL_AVAILABLE = "NO_MODEL_AVAILABLE"
     UNKNOWN_PERSONA = "UNKNOWN_PERSONA"
@@ -120,6 +132,21 @@ class InvalidRequestError(RaggedGraphError, ValueError):
     """A request that cannot be routed as given; the message says what to change."""
 
     code = ErrorCode.INVALID_REQUEST
+
+
+class ContextOverflowError(InvalidRequestError):
+    """The request needs more tokens than any available model's context window holds."""
+
+    code = ErrorCode.CONTEXT_OVERFLOW
+
+    def __init__(self, needed: int, largest: int) -> None:
+        self.needed = needed
+        self.largest = largest
+        super().__init__(
+            f"the request needs about {needed:,} tokens but the largest context window among "
+            f"the available models is {largest:,}. Shorten the query, pass fewer or shorter "
+            "documents (retrieve the most relevant chunks), or install a long-context model."
+        )
 
 
 class UnknownModelError(RaggedGraphError, LookupError):
@@ -223,6 +250,22 @@ class StreamInterruptedError(ProviderError, ConnectionError):
 class ProviderServerError(ProviderError, RuntimeError):
     code = ErrorCode.PROVIDER_SERVER_ERROR
     retryable = True
+
+
+class RateLimitedError(ProviderError, RuntimeError):
+    code = ErrorCode.RATE_LIMITED
+    retryable = True
+    hint = "Lower the request rate or raise the provider's limits."
+
+
+class BadRequestError(ProviderError, ValueError):
+    code = ErrorCode.BAD_REQUEST
+    hint = "The model cannot serve this request as sent (e.g. tools or images it lacks)."
+
+
+class ModelCoolingDownError(ProviderError, RuntimeError):
+    code = ErrorCode.COOLING_DOWN
+    hint = "It failed repeatedly; it is tried again once its cooldown ends."
 
 
 class AllModelsFailedError(RaggedGraphError, RuntimeError):

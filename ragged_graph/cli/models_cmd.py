@@ -9,13 +9,27 @@ import typer
 from rich.table import Column, Table
 
 from ragged_graph.cli._output import console, load_cli_config, print_json, user_errors
+from ragged_graph.providers.health import BreakerStatus, host_key, model_key, read_health_file
 from ragged_graph.registry import build_registry
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
 
 __all__ = ["models", "snapshot_as_json"]
 
 
-def _entry_as_json(entry: RegistryEntry, availability_known: bool) -> dict[str, Any]:
+def _cooling(entry: RegistryEntry, breakers: dict[str, BreakerStatus]) -> list[str]:
+    """Hosts on which this model is cooling down now."""
+    hosts = entry.installed_on or ("-",)
+    return [
+        host
+        for host in hosts
+        if (status := breakers.get(model_key(entry.name, host))) is not None
+        and status.state == "open"
+    ]
+
+
+def _entry_as_json(
+    entry: RegistryEntry, availability_known: bool, breakers: dict[str, BreakerStatus]
+) -> dict[str, Any]:
     card = entry.card
     return {
         "name": card.name,
@@ -34,19 +48,34 @@ def _entry_as_json(entry: RegistryEntry, availability_known: bool) -> dict[str, 
         "origin": entry.origin.value,
         "installed_on": list(entry.installed_on),
         "loaded_on": list(entry.loaded_on),
+        "cooling_down_on": _cooling(entry, breakers),
     }
 
 
-def snapshot_as_json(snapshot: RegistrySnapshot) -> dict[str, Any]:
+def snapshot_as_json(
+    snapshot: RegistrySnapshot, breakers: dict[str, BreakerStatus] | None = None
+) -> dict[str, Any]:
     """The JSON document `ragged-graph models --json` prints."""
+    breakers = breakers or {}
     return {
         "availability_known": snapshot.availability_known,
         "budget": snapshot.budget.model_dump(mode="json"),
         "hosts": [
-            {"name": h.host, "base_url": h.base_url, "reachable": h.reachable, "error": h.error}
+            {
+                "name": h.host,
+                "base_url": h.base_url,
+                "reachable": h.reachable,
+                "error": h.error,
+                "cooling_down": (
+                    (status := breakers.get(host_key(h.host))) is not None
+                    and status.state == "open"
+                ),
+            }
             for h in snapshot.hosts
         ],
-        "models": [_entry_as_json(e, snapshot.availability_known) for e in snapshot.entries],
+        "models": [
+            _entry_as_json(e, snapshot.availability_known, breakers) for e in snapshot.entries
+        ],
     }
 
 
@@ -68,8 +97,14 @@ def models(
             snapshot = registry.snapshot()
         finally:
             registry.close()
+    health_file = router_config.fallbacks.health_file
+    breakers = (
+        {status.key: status for status in read_health_file(Path(health_file))}
+        if health_file
+        else {}
+    )
     if as_json:
-        print_json(snapshot_as_json(snapshot))
+        print_json(snapshot_as_json(snapshot, breakers))
         return
     for host in snapshot.hosts:
         state = "[green]reachable[/]" if host.reachable else f"[red]unreachable[/] ({host.error})"
@@ -99,7 +134,7 @@ def models(
             _yes_no(entry.installed if known else None),
             _yes_no(entry.loaded),
             _yes_no(entry.fits),
-            entry.origin.value,
+            entry.origin.value + (" [red](cooling)[/]" if _cooling(entry, breakers) else ""),
         )
     console.print(table)
     if not known:

@@ -15,12 +15,14 @@ import httpx
 from ollama import ResponseError
 
 from ragged_graph.errors import (
+    BadRequestError,
     HostUnavailableError,
     ModelLoadError,
     ModelNotFoundError,
     ProviderError,
     ProviderServerError,
     ProviderTimeoutError,
+    RateLimitedError,
     StreamInterruptedError,
 )
 
@@ -42,15 +44,28 @@ PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
 
 
 def to_provider_error(
-    exc: BaseException, *, model: str, host: str | None = None, partial_text: str = ""
+    exc: BaseException,
+    *,
+    model: str,
+    host: str | None = None,
+    partial_text: str = "",
+    streamed: bool = False,
 ) -> ProviderError | None:
-    """The typed error for ``exc``, or None when it is not a provider failure."""
+    """The typed error for ``exc``, or None when it is not a provider failure.
+
+    ``streamed`` says whether any chunk had arrived, which tells a first-token timeout from
+    one between tokens.
+    """
     if isinstance(exc, ProviderError):
         return exc
     if isinstance(exc, ResponseError):
         text = str(exc.error)
         if exc.status_code == 404:
             return ModelNotFoundError(f"not found ({text})", model=model, host=host)
+        if exc.status_code == 429:
+            return RateLimitedError(f"rate limited ({text})", model=model, host=host)
+        if exc.status_code in (400, 422):
+            return BadRequestError(f"request refused ({text})", model=model, host=host)
         if _OUT_OF_MEMORY.search(text) or _LOAD_FAILURE.search(text):
             return ModelLoadError(f"could not be loaded ({text})", model=model, host=host)
         if exc.status_code == -1:
@@ -64,8 +79,15 @@ def to_provider_error(
             f"server error {exc.status_code} ({text})", model=model, host=host
         )
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        kind = type(exc).__name__
-        return ProviderTimeoutError(f"timed out ({kind})", model=model, host=host)
+        if isinstance(exc, httpx.ConnectTimeout | httpx.PoolTimeout):
+            stage = "while connecting"
+        elif streamed:
+            stage = "between tokens"
+        else:
+            stage = "waiting for the first token"
+        return ProviderTimeoutError(
+            f"timed out {stage} ({type(exc).__name__})", model=model, host=host
+        )
     if isinstance(exc, httpx.ConnectError) or (
         isinstance(exc, ConnectionError) and not partial_text
     ):

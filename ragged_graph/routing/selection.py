@@ -22,9 +22,10 @@ task specialisation before complexity tier), but not two tiers away. Ties go to 
 model when the wanted tier is balanced or quality and to the smaller one when it is fast,
 then to the name, so the choice is deterministic for the same inputs.
 
-When no candidate qualifies, requirements are relaxed in this order, each step recorded in
-the decision: (1) drop the required capabilities; (2) accept the candidates with the
-largest context window there is. With no candidates at all, :class:`NoModelAvailableError`.
+When no candidate qualifies, the required capabilities are dropped (recorded in the
+decision). A request longer than every candidate's context window is not relaxed: Ollama
+would silently cut the prompt, so it is a :class:`ContextOverflowError` that says how long
+it is and what holds the most. With no candidates at all, :class:`NoModelAvailableError`.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from ragged_graph.errors import NoModelAvailableError
+from ragged_graph.errors import ContextOverflowError, NoModelAvailableError
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
 from ragged_graph.routing.task_types import TaskType
@@ -204,11 +205,7 @@ def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selec
         qualified = [e for e in candidates if e.card.context_window >= request.required_context]
     if not qualified:
         largest = max(entry.card.context_window for entry in candidates)
-        relaxations.append(
-            f"no fitting model holds {request.required_context:,} tokens; "
-            f"using the largest context available ({largest:,})"
-        )
-        qualified = [e for e in candidates if e.card.context_window == largest]
+        raise ContextOverflowError(request.required_context, largest)
 
     qualified = _narrow(qualified, request, requirements, relaxations)
     ranked = _rank(qualified, request, requirements)

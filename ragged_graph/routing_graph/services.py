@@ -5,9 +5,11 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 from ragged_graph.config import load_config
 from ragged_graph.providers.factory import ChatModelFactory
+from ragged_graph.providers.health import HealthTracker
 from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph.state import Context
 
@@ -22,10 +24,19 @@ class Services:
     """Makes the decisions."""
     models: ChatModelFactory
     """Makes the chat models that answer."""
+    health: HealthTracker
+    """Cooldowns of failing models and hosts, shared by every request."""
 
     @classmethod
     def for_router(cls, router: Router) -> Services:
-        return cls(router=router, models=ChatModelFactory(router.config))
+        settings = router.config.fallbacks
+        health = HealthTracker(
+            failures=settings.cooldown_failures,
+            window_s=settings.cooldown_window_s,
+            cooldown_s=settings.cooldown_s,
+            state_file=Path(settings.health_file) if settings.health_file else None,
+        )
+        return cls(router=router, models=ChatModelFactory(router.config), health=health)
 
 
 ServicesProvider = Callable[[Context], Services]

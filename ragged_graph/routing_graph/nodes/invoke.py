@@ -33,8 +33,9 @@ from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
-from ragged_graph.errors import ProviderError, StreamInterruptedError
+from ragged_graph.errors import ModelCoolingDownError, ProviderError, StreamInterruptedError
 from ragged_graph.providers.errors import PROVIDER_FAILURES, to_provider_error
+from ragged_graph.providers.health import HealthTracker
 from ragged_graph.routing_graph.convert import context_of, message_text
 from ragged_graph.routing_graph.services import Services, ServicesProvider
 from ragged_graph.routing_graph.state import AttemptRecord, Context, State
@@ -85,6 +86,8 @@ class _Call:
     max_retries: int
     backoff_s: float
     backoff_max_s: float
+    restart_stream: bool
+    health: HealthTracker
 
 
 def _messages_for(state: State) -> list[BaseMessage]:
@@ -103,6 +106,18 @@ def _messages_for(state: State) -> list[BaseMessage]:
         )
         messages = [context, *messages]
     return messages
+
+
+# Ollama runs a model with a 4096-token window unless told otherwise, and silently drops the
+# start of a longer prompt; a longer request gets a window sized for it (in 1024 steps, so
+# that similar requests share one loaded runner).
+_OLLAMA_DEFAULT_CONTEXT = 4096
+
+
+def _context_window_for(required: int, model_window: int) -> int | None:
+    if required <= _OLLAMA_DEFAULT_CONTEXT:
+        return None
+    return min(model_window, -(-required // 1024) * 1024)
 
 
 def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
@@ -129,6 +144,9 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
             options.schema, include_raw=True, **options.schema_kwargs
         )
     generation = dict(options.model_options)
+    num_ctx = _context_window_for(decision.get("required_context", 0), card.context_window)
+    if num_ctx is not None:
+        generation["num_ctx"] = num_ctx
     if options.stop:
         generation["stop"] = list(options.stop)
     if generation:
@@ -144,6 +162,8 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
         ),
         backoff_s=retries.retry_backoff_s,
         backoff_max_s=retries.retry_backoff_max_s,
+        restart_stream=retries.restart_stream_on_failure,
+        health=services.health,
         # A relaying caller reports the call to its own callbacks; the inner model reporting
         # too would count every call and token twice.
         config={"callbacks": [], "tags": [_NOSTREAM_TAG]} if options.relay else {},
@@ -217,10 +237,16 @@ def _answer(state: State, call: _Call, result: Any, records: list[AttemptRecord]
 
 def _typed_failure(call: _Call, exc: BaseException, stream: _Stream) -> ProviderError:
     partial = stream.partial_text()
-    error = to_provider_error(exc, model=call.model, host=call.host, partial_text=partial)
+    error = to_provider_error(
+        exc,
+        model=call.model,
+        host=call.host,
+        partial_text=partial,
+        streamed=stream.first is not None,
+    )
     if error is None:
         raise exc
-    if partial and call.options.stream_to_writer:
+    if partial and call.options.stream_to_writer and not call.restart_stream:
         # The caller has shown these tokens already; another answer cannot follow them.
         raise StreamInterruptedError(
             f"failed after streaming {len(partial)} characters ({error.detail})",
@@ -243,11 +269,27 @@ def _retry_delay(call: _Call, error: ProviderError, retries_done: int) -> float 
     return float(delay * random.uniform(0.5, 1.0))
 
 
+def _cooling(state: State, call: _Call, services: Services) -> dict[str, Any] | None:
+    """An attempt record skipping a cooling model, when a later model of the chain is not
+    cooling; None to go ahead (a cooling model is still tried when it is the last hope)."""
+    if call.health.acquire(call.model, call.host):
+        return None
+    later = state["chain"][state.get("position", 0) + 1 :]
+    if not any(call.health.available(model, services.router.host_for(model)[0]) for model in later):
+        return None
+    error = ModelCoolingDownError("skipped while cooling down", model=call.model, host=call.host)
+    return {"attempts": [_Stream(call).record(error)]}
+
+
 def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
     """The node as a (sync, async) pair of functions."""
 
     def invoke(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
-        call = _prepare(state, config, provide(context_of(runtime)))
+        services = provide(context_of(runtime))
+        call = _prepare(state, config, services)
+        skipped = _cooling(state, call, services)
+        if skipped is not None:
+            return skipped
         records: list[AttemptRecord] = []
         while True:
             stream = _Stream(call)
@@ -259,19 +301,25 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                         stream.add(chunk)
             except PROVIDER_FAILURES as exc:
                 error = _typed_failure(call, exc, stream)
+                call.health.record_failure(error)
                 records.append(stream.record(error))
                 delay = _retry_delay(call, error, len(records) - 1)
                 if delay is None:
                     return {"attempts": records}
                 time.sleep(delay)
                 continue
+            call.health.record_success(call.model, call.host)
             records.append(stream.record(None))
             return _answer(state, call, stream.collected, records)
 
     async def ainvoke(
         state: State, config: RunnableConfig, runtime: Runtime[Context]
     ) -> dict[str, Any]:
-        call = _prepare(state, config, provide(context_of(runtime)))
+        services = provide(context_of(runtime))
+        call = _prepare(state, config, services)
+        skipped = _cooling(state, call, services)
+        if skipped is not None:
+            return skipped
         records: list[AttemptRecord] = []
         while True:
             stream = _Stream(call)
@@ -283,12 +331,14 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                         stream.add(chunk)
             except PROVIDER_FAILURES as exc:
                 error = _typed_failure(call, exc, stream)
+                call.health.record_failure(error)
                 records.append(stream.record(error))
                 delay = _retry_delay(call, error, len(records) - 1)
                 if delay is None:
                     return {"attempts": records}
                 await asyncio.sleep(delay)
                 continue
+            call.health.record_success(call.model, call.host)
             records.append(stream.record(None))
             return _answer(state, call, stream.collected, records)
 

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from langchain_core.messages import HumanMessage
@@ -142,3 +144,63 @@ def test_the_graph_draws_every_node(graph: RoutingGraph) -> None:
 def test_an_unknown_tier_in_the_context_is_a_typed_error(graph: RoutingGraph) -> None:
     with pytest.raises(InvalidRequestError, match="fast, balanced, quality"):
         graph.invoke({"query": "hi"}, context=Context(tier="ultra"))  # type: ignore[arg-type]
+
+
+def test_a_model_that_keeps_failing_cools_down_and_is_skipped(
+    server: OllamaServer, tmp_path: Path
+) -> None:
+    config = RouterConfig.model_validate(
+        {
+            "providers": {"ollama": {"hosts": [{"name": "test", "base_url": server.base_url}]}},
+            "hardware": {"memory_gb": 64},
+            "fallbacks": {
+                "max_retries": 0,
+                "cooldown_failures": 2,
+                "cooldown_s": 60,
+                "health_file": str(tmp_path / "health.json"),
+            },
+        }
+    )
+    services = Services.for_router(Router(config))
+    graph = build_graph(lambda _context: services)
+    first = graph.invoke({"query": "What is Paris?"})["decision"]["model"]
+    server.update_model(first, fault=Fault.NOT_FOUND)
+    for _ in range(2):
+        graph.invoke({"query": "What is Paris?"})
+    server.clear_requests()
+    out = graph.invoke({"query": "What is Paris?"})
+    assert out["attempts"][0]["error_code"] == "COOLING_DOWN"
+    assert out["attempts"][-1]["ok"]
+    assert first not in [r.model for r in server.chat_requests()], "a cooling model is not called"
+    from typer.testing import CliRunner
+
+    from ragged_graph.cli import app
+
+    path = tmp_path / "router.yaml"
+    path.write_text(
+        "providers:\n  ollama:\n    hosts:\n"
+        f"      - {{name: test, base_url: '{server.base_url}'}}\n"
+        f"fallbacks:\n  health_file: '{tmp_path / 'health.json'}'\n",
+        encoding="utf-8",
+    )
+    listed = CliRunner().invoke(app, ["models", "--json", "--config", str(path)])
+    cooling = {m["name"]: m["cooling_down_on"] for m in json.loads(listed.stdout)["models"]}
+    assert cooling[first] == ["test"]
+
+
+def test_a_request_longer_than_every_context_window_is_a_typed_error(graph: RoutingGraph) -> None:
+    from ragged_graph.errors import ContextOverflowError
+
+    with pytest.raises(ContextOverflowError, match="tokens"):
+        graph.invoke({"query": "Summarise this: " + "lorem ipsum " * 300_000})
+
+
+def test_long_requests_get_a_context_window_that_holds_them(
+    graph: RoutingGraph, server: OllamaServer
+) -> None:
+    documents = ["Quarterly revenue rose in every region. " * 1500]
+    graph.invoke({"query": "What happened to revenue?", "documents": documents})
+    options = server.chat_requests()[-1].body["options"]
+    assert options["num_ctx"] >= 15_000
+    graph.invoke({"query": "hi"})
+    assert "num_ctx" not in server.chat_requests()[-1].body["options"]

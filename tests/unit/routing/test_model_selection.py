@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from ragged_graph.errors import NoModelAvailableError
+from ragged_graph.errors import ContextOverflowError, NoModelAvailableError
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.routing.selection import SelectionRequest, select_model
 from ragged_graph.routing.task_types import TaskType
@@ -98,11 +98,12 @@ def test_required_capability_filters_when_some_model_has_it() -> None:
     assert not selection.relaxations
 
 
-def test_context_too_large_for_every_model_takes_the_largest() -> None:
+def test_context_too_large_for_every_model_is_a_typed_error() -> None:
     snapshot = registry_with_installed(["mistral:7b", "llama3.2:3b"]).snapshot()
-    selection = select_model(snapshot, request(TaskType.SUMMARISATION, Tier.FAST, context=500_000))
-    assert selection.entry.name == "llama3.2:3b"
-    assert "500,000 tokens" in selection.relaxations[0]
+    with pytest.raises(ContextOverflowError, match="500,000 tokens") as caught:
+        select_model(snapshot, request(TaskType.SUMMARISATION, Tier.FAST, context=500_000))
+    assert caught.value.largest == 131_072
+    assert isinstance(caught.value, ValueError)
 
 
 def test_context_need_excludes_small_windows() -> None:
