@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import sys
+
 import typer
 
 from ragged_graph.cli import config_cmd, eval_cmd, hardware_cmd, models_cmd, route_cmd
@@ -24,4 +27,16 @@ app.add_typer(eval_cmd.app, name="eval")
 
 
 def main() -> None:
-    app()
+    """The console script: typed errors exit 2 inside each command; anything else is a bug,
+    reported in one line (set ``RAGGED_GRAPH_DEBUG=1`` for the traceback)."""
+    try:
+        app()
+    except Exception as exc:
+        if os.environ.get("RAGGED_GRAPH_DEBUG"):
+            raise
+        sys.stderr.write(
+            f"error: unexpected {type(exc).__name__}: {exc}\n"
+            "This is a bug in ragged_graph: rerun with RAGGED_GRAPH_DEBUG=1 for the "
+            "traceback and report it.\n"
+        )
+        sys.exit(1)

@@ -59,3 +59,8 @@ def test_public_api_names_resolve() -> None:
         assert getattr(ragged_graph, name) is not None
     with pytest.raises(AttributeError):
         ragged_graph.not_a_name  # noqa: B018
+
+
+def test_a_non_text_query_is_a_typed_error() -> None:
+    with pytest.raises(InvalidRequestError, match="string"):
+        route(42, config=RouterConfig.model_validate(OFFLINE))  # type: ignore[arg-type]

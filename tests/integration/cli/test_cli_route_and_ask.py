@@ -90,3 +90,22 @@ def test_route_with_a_built_in_persona(tmp_path: Path) -> None:
     assert json.loads(researcher.stdout)["tier"] == "quality"
     assert json.loads(researcher.stdout)["persona"] == "researcher"
     assert json.loads(plain.stdout)["persona"] is None
+
+
+def test_an_unexpected_failure_is_one_line_not_a_traceback(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import ragged_graph.api
+    from ragged_graph.cli import main
+
+    def explode(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("deep inside a library")
+
+    monkeypatch.setattr(ragged_graph.api, "route", explode)
+    monkeypatch.setattr("sys.argv", ["ragged-graph", "route", "hi"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    err = capsys.readouterr().err
+    assert "unexpected RuntimeError: deep inside a library" in err
+    assert "Traceback" not in err

@@ -204,3 +204,21 @@ def test_long_requests_get_a_context_window_that_holds_them(
     assert options["num_ctx"] >= 15_000
     graph.invoke({"query": "hi"})
     assert "num_ctx" not in server.chat_requests()[-1].body["options"]
+
+
+def test_a_message_without_text_is_a_typed_error(graph: RoutingGraph) -> None:
+    image_only = HumanMessage(
+        content=[{"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}}]
+    )
+    with pytest.raises(InvalidRequestError, match="no query"):
+        graph.invoke({"messages": [image_only]})
+
+
+def test_text_blocks_of_a_multimodal_message_are_the_query(graph: RoutingGraph) -> None:
+    message = HumanMessage(
+        content=[
+            {"type": "text", "text": "What is Paris?"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,AAAA"}},
+        ]
+    )
+    assert graph.invoke({"messages": [message]})["decision"]["task_type"] == "general_qa"

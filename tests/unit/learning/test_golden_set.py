@@ -5,18 +5,23 @@ from __future__ import annotations
 import json
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ragged_graph.learning import golden as golden_module
 from ragged_graph.learning.golden import (
+    GOLDEN_TARGETS,
     GoldenCase,
     GoldenPrediction,
     GoldenReport,
     GoldenSetError,
     GoldenSplit,
+    GoldenTargets,
+    SplitScores,
     evaluate_golden,
     load_golden_set,
+    router_predictor,
 )
 from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.task_types import TaskType
@@ -67,8 +72,9 @@ def test_a_third_is_held_out(cases: list[GoldenCase]) -> None:
 
 
 def test_ids_and_queries_are_unique(cases: list[GoldenCase]) -> None:
+    # A query may recur under different personas, never twice under the same one.
     assert len({case.id for case in cases}) == len(cases)
-    keyed = Counter((case.query, case.documents) for case in cases)
+    keyed = Counter((case.query, case.documents, case.persona) for case in cases)
     assert max(keyed.values()) == 1
 
 
@@ -93,7 +99,8 @@ def test_the_file_is_one_json_object_per_line() -> None:
     for number, line in enumerate(lines, start=1):
         row = json.loads(line)
         assert {"id", "query", "task_type", "tier", "split"} <= set(row), number
-        assert set(row) <= {"id", "query", "task_type", "tier", "split", "documents", "note"}
+        allowed = {"id", "query", "task_type", "tier", "split", "documents", "persona", "note"}
+        assert set(row) <= allowed, number
 
 
 # --------------------------------------------------------------------------- loader
@@ -105,13 +112,15 @@ def test_loading_from_a_path(tmp_path: Path) -> None:
         '{"id": "a", "query": "hi", "task_type": "general_qa", "tier": "fast", '
         '"split": "tune"}\n\n'
         '{"id": "b", "query": "q", "task_type": "legal_review", "tier": "quality", '
-        '"split": "holdout", "documents": ["doc"], "note": "custom task"}\n',
+        '"split": "holdout", "documents": ["doc"], "note": "custom task", '
+        '"persona": "legal_team"}\n',
         encoding="utf-8",
     )
     loaded = load_golden_set(path)
     assert [case.id for case in loaded] == ["a", "b"]
     assert loaded[1].documents == ("doc",)
     assert loaded[1].tier is Tier.QUALITY
+    assert (loaded[0].persona, loaded[1].persona) == (None, "legal_team")
 
 
 @pytest.mark.parametrize(
@@ -132,6 +141,11 @@ def test_loading_from_a_path(tmp_path: Path) -> None:
             '"split": "tune"}\n',
             r"invalid case: task_type",
         ),
+        (
+            '{"id": "a", "query": "x", "task_type": "math", "tier": "fast", "split": "tune", '
+            '"persona": "Night Owl"}\n',
+            r"golden\.jsonl:1: invalid case: persona: .*invalid persona name 'Night Owl'",
+        ),
     ],
 )
 def test_invalid_files_name_the_line(tmp_path: Path, content: str, message: str) -> None:
@@ -149,9 +163,16 @@ def test_a_missing_file_is_a_golden_set_error(tmp_path: Path) -> None:
 # --------------------------------------------------------------------------- report
 
 
-def _case(case_id: str, task: str, tier: str, split: str) -> GoldenCase:
+def _case(case_id: str, task: str, tier: str, split: str, persona: str | None = None) -> GoldenCase:
     return GoldenCase.model_validate(
-        {"id": case_id, "query": case_id, "task_type": task, "tier": tier, "split": split}
+        {
+            "id": case_id,
+            "query": case_id,
+            "task_type": task,
+            "tier": tier,
+            "split": split,
+            "persona": persona,
+        }
     )
 
 
@@ -203,6 +224,90 @@ def test_report_counts_per_split_with_confusion() -> None:
     assert "50.0%" in text
     assert "task confusion" in text
     assert "creative->general_qa" in text
+    # No persona cases: no persona figures, and no persona target to miss.
+    assert (holdout.persona_cases, holdout.persona_tier_accuracy) == (0, None)
+
+
+def test_report_scores_persona_cases_per_split() -> None:
+    cases = [
+        _case("a", "math", "fast", "tune"),
+        _case("b", "math", "balanced", "tune", persona="developer"),
+        _case("c", "creative", "quality", "holdout", persona="writer"),
+        _case("d", "creative", "balanced", "holdout", persona="writer"),
+        _case("e", "general_qa", "fast", "holdout", persona="casual"),
+        _case("f", "general_qa", "quality", "holdout"),
+    ]
+    wrong_tier = {"d", "f"}
+
+    def predict(case: GoldenCase) -> GoldenPrediction:
+        tier = Tier.FAST if case.id in wrong_tier else case.tier
+        return GoldenPrediction(task_type=case.task_type, tier=tier)
+
+    report = evaluate_golden(cases, predict)
+    tune, holdout, overall = report.split("tune"), report.split("holdout"), report.split("all")
+    assert (tune.persona_cases, tune.persona_tier_accuracy) == (1, 1.0)
+    assert (holdout.persona_cases, holdout.persona_tier_accuracy) == (3, 0.6667)
+    assert (overall.persona_cases, overall.persona_tier_accuracy) == (4, 0.75)
+    # Persona cases count in the split's own figures as well.
+    assert (holdout.cases, holdout.tier_accuracy) == (4, 0.5)
+    assert {miss.id: miss.persona for miss in report.misses} == {"d": "writer", "f": None}
+    assert "holdout persona tier accuracy 0.667 is below 0.85" in report.shortfalls()
+    assert GOLDEN_TARGETS.persona_tier == 0.85
+    lenient = GoldenTargets(task=0, tier=0, joint=0, persona_tier=0.6)
+    assert report.shortfalls(lenient) == []
+    assert report.shortfalls(split="tune") == []
+
+    again = GoldenReport.model_validate_json(report.model_dump_json())
+    assert again == report
+    assert GoldenReport.model_validate(json.loads(report.model_dump_json())) == report
+
+    text = report.render_text(show_misses=True)
+    assert "persona tier" in text
+    assert "66.7% of 3" in text
+    assert "[writer] 'd'" in text
+
+
+def test_scores_written_before_persona_figures_still_load() -> None:
+    legacy = {
+        "cases": 1,
+        "task_accuracy": 1.0,
+        "tier_accuracy": 1.0,
+        "joint_accuracy": 1.0,
+        "task_confusion": {"math": {"math": 1}},
+        "tier_confusion": {"fast": {"fast": 1}},
+    }
+    scores = SplitScores.model_validate(legacy)
+    assert (scores.persona_cases, scores.persona_tier_accuracy) == (0, None)
+
+
+def test_router_predictor_routes_each_case_under_its_persona(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from ragged_graph.errors import UnknownPersonaError
+    from ragged_graph.routing.router import RouteOptions, Router
+
+    router = Router()
+    seen: list[str | None] = []
+    personalise = router.personalise
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        options = args[3] if len(args) > 3 else kwargs["options"]
+        assert isinstance(options, RouteOptions)
+        seen.append(options.persona)
+        return personalise(*args, **kwargs)
+
+    monkeypatch.setattr(router, "personalise", spy)
+    predict = router_predictor(router)
+    hard = "Prove that every finite integral domain is a field, justifying every step"
+    plain = predict(_case("x", "math", "quality", "tune").model_copy(update={"query": hard}))
+    casual = predict(
+        _case("y", "math", "quality", "tune", persona="casual").model_copy(update={"query": hard})
+    )
+    assert seen == [None, "casual"]
+    # Whatever the plain tier, the casual persona never asks for more.
+    assert casual.tier.rank <= plain.tier.rank
+    with pytest.raises(UnknownPersonaError):
+        predict(_case("z", "math", "fast", "tune", persona="no_such_persona"))
 
 
 def test_unknown_split_is_a_key_error() -> None:
