@@ -26,7 +26,7 @@ from ragged_graph.errors import (
     StreamInterruptedError,
 )
 
-__all__ = ["PROVIDER_FAILURES", "to_provider_error"]
+__all__ = ["PROVIDER_FAILURES", "is_transient", "to_provider_error"]
 
 _OUT_OF_MEMORY = re.compile(
     r"more (?:system )?memory|out of memory|insufficient memory|cudaMalloc|failed to allocate",
@@ -41,6 +41,18 @@ PROVIDER_FAILURES: tuple[type[BaseException], ...] = (
     TimeoutError,
 )
 """Exceptions that mean a model call failed (as opposed to a bug in ragged_graph)."""
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Whether trying the same model again may succeed: timeouts, lost connections, 5xx, 429.
+
+    LangGraph's default ``RetryPolicy`` retries every exception, a missing model included;
+    use this as ``RetryPolicy(retry_on=is_transient)`` in your own nodes. The routing graph's
+    ``invoke`` node applies it itself, so that after the retries it can still hand the
+    request to the next model of the chain and record every attempt.
+    """
+    error = exc if isinstance(exc, ProviderError) else to_provider_error(exc, model="?")
+    return error is not None and error.retryable
 
 
 def to_provider_error(

@@ -2,7 +2,8 @@
 
 The score is a task prior plus a weighted sum of dimensions, each measured from 0 to 1::
 
-    score = task_prior[task] + sum(weight[d] * value[d] for d in dimensions)    (clamped 0-10)
+    raw   = task_prior[task] + sum(weight[d] * value[d] for d in dimensions)
+    score = cap_score(raw)     # raw itself up to 7; above, compressed towards 10
 
 =================== ====== ===============================================================
 dimension           weight what raises it
@@ -15,6 +16,11 @@ constraints          +3.05 requirements the answer must meet (exactly, preservin
 context_need         +2.15 several retrieved documents to combine, conflicts to reconcile
 volume               task  the amount of material to work through (see below)
 brevity              -1.25 asks for a short answer (one sentence, TL;DR, a haiku)
+steps                +4.5  the reasoning steps a problem sets up: its clauses, and quantities
+                           defined by others (half, twice, three times as many, remaining)
+choices              +6.5  the answer options of a multiple-choice question to weigh: their
+                           length, options combining others ("both", "I and III"), options
+                           telling directions apart ("increases" / "decreases")
 =================== ====== ===============================================================
 
 Task priors run from 1.5 (reasoning, which its dimensions carry) to 3.15 (creative writing).
@@ -24,15 +30,37 @@ summarising it less so (1.95), finding the one fact a long paste mentions is not
 that reasoning rather than fitted.
 
 Only the instruction counts for every dimension but ``volume``: a long pasted paragraph
-makes a query long, not hard. The other weights and the task priors were fitted on the
-tuning split of the golden set only (:mod:`ragged_graph.learning.golden`): ordinal hinge
-loss on the tier bands (margin 0.3) plus an L2 pull (0.001) towards hand-set starting
+makes a query long, not hard. The first eight weights and the task priors were fitted on
+the tuning split of the golden set only (:mod:`ragged_graph.learning.golden`): ordinal
+hinge loss on the tier bands (margin 0.3) plus an L2 pull (0.001) towards hand-set starting
 values, minimised by coordinate descent, the regularisation chosen by 5-fold
 cross-validation on that split (tier accuracy 0.90 out of fold). :data:`DEFAULT_WEIGHTS`
 holds them.
 
+Problems. ``steps`` counts only for a problem: a multiple-choice question, or an
+instruction that gives at least two quantities (a rambling preamble to a simple question
+has clauses, not steps). A multiple-choice question (lettered options on their own lines
+closing the query, as exam questions come) is scored as a problem, not as a request: the
+question before the options is the instruction, all of it (the scenario of a law question
+is the problem, not pasted material), except a passage its first line points at ("This
+question refers to the following information."), which is material; its answer is one
+letter, so ``structure``, ``constraints``, ``output_detail`` and ``brevity`` are 0, and
+the options count in ``choices`` alone.
+
+The ``steps`` and ``choices`` weights were fitted on RouteLLM's real routing data (GSM8K
+and MMLU, see ``../shared/data/routellm``), as a weak/strong router: the mean APGR of the two
+sets, on condition that the golden tune split's accuracy does not drop and that each set's
+median score stays in the balanced band (APGR depends only on the order of scores, so that
+anchor sets their scale); 5-fold cross-validated APGR 0.63 (GSM8K) and 0.60 (MMLU), where
+prompt length alone gets 0.60 and 0.575. ``scripts/calibrate_complexity.py`` runs that fit
+and prints the figures. The constants inside the two dimensions (points per clause, words
+per unit of options, which option words count) were chosen while exploring that data.
+
 Tiers follow :class:`TierThresholds`: below ``fast_below`` fast, below ``balanced_below``
-balanced, else quality (SPEC section 2: 3.5 and 7.0 by default).
+balanced, else quality (SPEC section 2: 3.5 and 7.0 by default). Up to :data:`SCORE_KNEE`
+(7) the score is the weighted sum itself; above, :func:`cap_score` compresses it towards 10
+instead of clipping it, so that the hardest queries keep their order (a clip made them all
+10, and a router cannot rank ties).
 """
 
 from __future__ import annotations
@@ -62,10 +90,12 @@ if TYPE_CHECKING:
 __all__ = [
     "DEFAULT_WEIGHTS",
     "DIMENSIONS",
+    "SCORE_KNEE",
     "ComplexityAnalyser",
     "ComplexityAssessment",
     "ComplexityWeights",
     "TierThresholds",
+    "cap_score",
 ]
 
 DIMENSIONS: Final = (
@@ -77,8 +107,14 @@ DIMENSIONS: Final = (
     "context_need",
     "volume",
     "brevity",
+    "steps",
+    "choices",
 )
 """The dimensions of the breakdown, in the order they are reported."""
+
+SCORE_KNEE: Final = 7.0
+"""Up to this the score is the weighted sum itself; above it the sum is compressed towards 10
+(see :func:`cap_score`)."""
 
 
 @cache
@@ -162,6 +198,8 @@ DEFAULT_WEIGHTS: Final = ComplexityWeights(
         "output_detail": 3.5,
         "context_need": 2.15,
         "brevity": -1.25,
+        "steps": 4.5,
+        "choices": 6.5,
     },
     task_priors={
         TaskType.CODE_GENERATION: 2.6,
@@ -185,7 +223,8 @@ DEFAULT_WEIGHTS: Final = ComplexityWeights(
     },
     default_volume_weight=0.4,
 )
-"""Weights and priors calibrated on the golden set's tuning split."""
+"""Weights and priors calibrated on the golden set's tuning split; ``steps`` and ``choices`` on
+RouteLLM's GSM8K and MMLU data (see the module docstring)."""
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -407,8 +446,17 @@ _DIMENSION_CUES: Final = CueIndex(
             ),
             _W("these/the two/three/four studies/documents/reports/sources/papers/incidents", 0.5),
         ),
+        # Quantities defined by another one: each is a step a word problem makes you take.
+        "relations": (
+            _W(
+                "half/halves/twice/double/triple/thrice/third/thirds/quarter/quarters/fourth/"
+                "fifth/remaining/remainder/average/ratio/proportion/fraction"
+                " | times as/more/the/what | more/less/fewer than | as many/much | rest of",
+                1.0,
+            ),
+        ),
     },
-    count_distinct=("domain_specificity",),
+    count_distinct=("domain_specificity", "relations"),
 )
 
 _ACRONYM: Final = re.compile(r"\b[A-Z][A-Z0-9]{1,6}\b")
@@ -417,6 +465,55 @@ _SENTENCE_BREAKS: Final = ("\n", ". ", "! ", "? ", ": ")
 _PREAMBLE_WEIGHT: Final = 0.15
 _COMMON_ACRONYMS: Final = frozenset({"I", "OK", "US", "UK", "EU", "TV", "PM", "AM", "ID"})
 _CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_WORD: Final = re.compile(r"\w+(?:'\w+)*")
+
+# Problems: word problems and multiple-choice questions (``steps`` and ``choices``).
+_NUMBER_WORDS: Final = frozenset(
+    {
+        "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven",
+        "twelve", "fifteen", "twenty", "thirty", "forty", "fifty", "sixty", "hundred",
+        "thousand", "million", "dozen", "half", "twice", "double", "triple",
+    }
+)  # fmt: skip
+_MIN_QUANTITIES: Final = 2
+# A clause break: a comma, semicolon, sentence end or "and" before a word, or a line break.
+# Breaks between numbers ("2, 4, 4, 5") list data; they are not steps.
+_CLAUSE_BREAK: Final = re.compile(r"(?:[,;]|[.?!](?=\s)|\band\b)[ \t]*(?=[a-z(\"'])|\n")
+_STEPS_PER_CLAUSE: Final = 0.25
+_STEPS_RATE: Final = 0.25
+# Lettered answer options on their own lines: "A. ...", "b) ...", "(c) ...".
+_OPTION_LINE: Final = re.compile(r"^[ \t]*\(?([a-h])[.)][ \t]+(\w+|\S)", re.MULTILINE)
+# Lettered lines that all open with one of these are tasks to do, not answers to choose from.
+_TASK_VERBS: Final = frozenset(
+    {
+        "prove", "derive", "show", "explain", "write", "compute", "calculate", "describe",
+        "discuss", "compare", "design", "implement", "outline", "summarise", "summarize",
+        "translate", "draft", "solve", "evaluate", "analyse", "analyze", "find", "list",
+    }
+)  # fmt: skip
+_ANSWER_CUE: Final = "answer"
+# A first line that points at material to follow ("This question refers to the following
+# information."): the lines between it and the question are that material.
+_POINTS_AT_MATERIAL: Final = re.compile(
+    r"\b(?:following|below|passage|excerpt|extract|information|text|read)\b"
+)
+_WORDS_PER_CHOICE_UNIT: Final = 40.0
+# Options that combine others ("both", "I and III", "true, false") ask for several
+# judgements; options that differ in a direction or degree ("increases", "lower") must be
+# told apart by working out the effect, not by recognising a fact.
+_COMBINED_OPTION: Final = re.compile(
+    r"\b(?:both|neither|all of the above|none of the above|(?:i|ii|iii|iv)(?:,| and) "
+    r"(?:ii|iii|iv)|true, false|false, true|true, true|false, false)\b"
+)
+_COMBINED_OPTION_WEIGHT: Final = 1.0
+_COMPARED_OPTION: Final = re.compile(
+    r"\b(?:increase[sd]?|decrease[sd]?|higher|lower|greater|smaller|larger|more|less|fewer"
+    r"|than)\b"
+)
+_COMPARED_OPTION_WEIGHT: Final = 0.5
+# What a multiple-choice question does not have: its answer is the letter of an option, so
+# nothing is asked of its length, form or parts (the options are its parts, see choices).
+_NOT_FOR_CHOICES: Final = ("structure", "constraints", "output_detail", "brevity")
 
 
 def _clauses(text: str, words: int) -> float:
@@ -451,6 +548,89 @@ def _structure(instruction: str, words: int, has_cjk: bool) -> float:
 def _saturate(raw: float, rate: float = 1.0) -> float:
     """Map an open-ended evidence count onto 0-1, with diminishing returns."""
     return 1.0 - math.exp(-rate * raw) if raw > 0 else 0.0
+
+
+def cap_score(raw: float) -> float:
+    """Map the weighted sum onto the 0-10 scale: unchanged up to :data:`SCORE_KNEE`, then
+    approaching 10 without reaching it, rounded to two decimals.
+
+    A hard clip at 10 would give every query past it the same score, and a router could
+    not rank them; the soft cap keeps their order. Up to the knee (7, the default quality
+    threshold) the score is the sum itself, so the default tiers are as a clip gives them.
+    """
+    if raw <= SCORE_KNEE:
+        return round(max(0.0, raw), 2)
+    span = 10.0 - SCORE_KNEE
+    return round(min(9.99, SCORE_KNEE + span * (1.0 - math.exp(-(raw - SCORE_KNEE) / span))), 2)
+
+
+def _find_options(lowered: str) -> tuple[int, int]:
+    """Where the answer options of a multiple-choice question are in ``lowered``, or (-1, -1).
+
+    Options are lines opening with the letters a, b, ... in order (``A.``, ``b)``, ``(c)``;
+    at least two), and they close the query: after the last one only the rest of that
+    option, or a closing ``Answer:`` line, may follow. The end excludes that line. Lettered
+    lines that all open with a task verb ("a) Prove ...", "b) Derive ...") are parts of a
+    request, not options.
+    """
+    if "\n" not in lowered:
+        return -1, -1
+    start, expected, last_end = -1, "", 0
+    tasks = True
+    for match in _OPTION_LINE.finditer(lowered):
+        label = match.group(1)
+        if label == "a":
+            start, expected, tasks = match.start(), "b", True
+        elif start >= 0 and label == expected:
+            expected = chr(ord(label) + 1)
+        else:
+            start = -1
+            continue
+        tasks = tasks and match.group(2) in _TASK_VERBS
+        last_end = match.end()
+    if start <= 0 or expected < "c" or tasks:
+        return -1, -1
+    closing = lowered.rstrip()
+    last_line = closing.rfind("\n", last_end)
+    if last_line < 0:
+        return start, len(closing)
+    if closing.startswith(_ANSWER_CUE, last_line + 1):
+        return start, last_line
+    return -1, -1
+
+
+def _question_spans(lowered: str, start: int) -> tuple[tuple[int, int], ...]:
+    """The spans of the question before options at ``start``: all of it, or, when its
+    first line points at material that follows (a passage to read), that line and the
+    question's last line, the material between them left out."""
+    first_break = lowered.find("\n", 0, start)
+    last_break = lowered.rfind("\n", 0, start - 1)
+    if 0 < first_break < last_break and _POINTS_AT_MATERIAL.search(lowered, 0, first_break):
+        return (0, first_break + 1), (last_break + 1, start)
+    return ((0, start),)
+
+
+def _steps(statement: str, tokens: Sequence[str], relations: float, *, problem: bool) -> float:
+    """Evidence of the reasoning steps a problem takes: its clauses and related quantities.
+
+    Counted for problems only (a multiple-choice question, or a statement giving at least
+    two quantities); a rambling preamble to a simple question has clauses but no steps.
+    """
+    if not problem:
+        quantities = sum(1 for t in tokens if t[0].isdigit() or t in _NUMBER_WORDS)
+        if quantities < _MIN_QUANTITIES:
+            return 0.0
+    return _STEPS_PER_CLAUSE * len(_CLAUSE_BREAK.findall(statement)) + relations
+
+
+def _choices(options: str) -> float:
+    """Evidence of the work of choosing an answer: the length of the options, and options
+    that combine others or differ only in a direction or degree."""
+    return (
+        len(_WORD.findall(options)) / _WORDS_PER_CHOICE_UNIT
+        + _COMBINED_OPTION_WEIGHT * len(_COMBINED_OPTION.findall(options))
+        + _COMPARED_OPTION_WEIGHT * len(_COMPARED_OPTION.findall(options))
+    )
 
 
 class ComplexityAnalyser:
@@ -511,8 +691,7 @@ class ComplexityAnalyser:
             else:
                 weight = weights.dimension_weights.get(dimension, 0.0)
             contributions[dimension] = weight * value
-        raw = prior + sum(contributions.values())
-        score = round(min(10.0, max(0.0, raw)), 2)
+        score = cap_score(prior + sum(contributions.values()))
         tier = self._thresholds.tier_for(score)
         return ComplexityAssessment(
             score=score,
@@ -529,6 +708,20 @@ class ComplexityAnalyser:
         # size is ``volume``).
         instruction = prepared.instruction
         tokens = prepared.instruction_tokens
+        raw_instruction = prepared.text[: len(instruction)]
+        payload_chars = prepared.payload_chars
+        options = ""
+        start, end = _find_options(prepared.lowered)
+        if start > 0:
+            # A multiple-choice question: the question before the options is the
+            # instruction, all of it (a scenario to reason about is the problem, not pasted
+            # material), except a passage it points at; the options are weighed apart.
+            spans = _question_spans(prepared.lowered, start)
+            instruction = "".join(prepared.lowered[a:b] for a, b in spans)
+            raw_instruction = "".join(prepared.text[a:b] for a, b in spans)
+            tokens = tuple(_WORD.findall(instruction))
+            payload_chars = spans[-1][0] - spans[0][1] if len(spans) > 1 else 0
+            options = prepared.lowered[start:end]
         cues = _DIMENSION_CUES.scan(
             instruction, tokens, has_digit=prepared.has_digit, has_cjk=prepared.has_cjk
         )
@@ -537,7 +730,6 @@ class ComplexityAnalyser:
             found = cues.get(name)
             return found.score if found is not None else 0.0
 
-        raw_instruction = prepared.text[: len(instruction)]
         domain_cues = cues.get("domain_specificity")
         known = {m.text for m in domain_cues.matches} if domain_cues is not None else set()
         acronyms = {
@@ -556,6 +748,7 @@ class ComplexityAnalyser:
             document_chars = sum(len(d) for d in prepared.documents)
             context_raw = 0.3 * (len(prepared.documents) - 1) + evidence("synthesis")
 
+        steps_raw = _steps(instruction, tokens, evidence("relations"), problem=bool(options))
         values = {
             "reasoning_depth": _saturate(evidence("reasoning_depth")),
             "domain_specificity": _saturate(domain, 0.5),
@@ -563,9 +756,14 @@ class ComplexityAnalyser:
             "constraints": _saturate(evidence("constraints")),
             "output_detail": _saturate(evidence("output_detail")),
             "context_need": _saturate(context_raw),
-            "volume": _saturate((prepared.payload_chars + document_chars) / 600.0),
+            "volume": _saturate((payload_chars + document_chars) / 600.0),
             "brevity": _saturate(evidence("brevity"), 1.5),
+            "steps": _saturate(steps_raw, _STEPS_RATE),
+            "choices": _saturate(_choices(options)) if options else 0.0,
         }
+        if options:
+            for dimension in _NOT_FOR_CHOICES:
+                values[dimension] = 0.0
         return {dimension: round(value, 3) for dimension, value in values.items()}
 
 

@@ -34,7 +34,7 @@ from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
 from ragged_graph.errors import ModelCoolingDownError, ProviderError, StreamInterruptedError
-from ragged_graph.providers.errors import PROVIDER_FAILURES, to_provider_error
+from ragged_graph.providers.errors import PROVIDER_FAILURES, is_transient, to_provider_error
 from ragged_graph.providers.health import HealthTracker
 from ragged_graph.routing_graph.convert import context_of, message_text
 from ragged_graph.routing_graph.services import Services, ServicesProvider
@@ -263,7 +263,7 @@ def _retry_delay(call: _Call, error: ProviderError, retries_done: int) -> float 
     Only transient errors are retried, at most ``max_retries`` times, with exponential
     backoff and jitter so that concurrent requests do not retry in step.
     """
-    if not error.retryable or retries_done >= call.max_retries:
+    if not is_transient(error) or retries_done >= call.max_retries:
         return None
     delay = min(call.backoff_max_s, call.backoff_s * 2**retries_done)
     return float(delay * random.uniform(0.5, 1.0))

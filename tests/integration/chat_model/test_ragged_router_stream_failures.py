@@ -46,9 +46,13 @@ def test_failure_after_tokens_surfaces_with_the_partial_text(
     first = router.route(QUESTION).model
     server.update_model(first, fault=Fault.DROP_MID_STREAM, drop_after_chunks=2)
     received: list[str] = []
-    with pytest.raises(StreamInterruptedError) as caught:
+
+    def consume() -> None:
         for chunk in router.stream(QUESTION):
             received.append(chunk.text)
+
+    with pytest.raises(StreamInterruptedError) as caught:
+        consume()
     assert caught.value.partial_text == "".join(received)
     assert caught.value.partial_text
     assert caught.value.model == first

@@ -14,6 +14,7 @@ from ragged_graph.routing.complexity import (
     ComplexityAssessment,
     ComplexityWeights,
     TierThresholds,
+    cap_score,
 )
 from ragged_graph.routing.task_types import TaskType
 
@@ -166,6 +167,126 @@ def test_more_documents_to_reconcile_need_more_context(analyser: ComplexityAnaly
     assert many.breakdown["context_need"] > one.breakdown["context_need"]
 
 
+# --------------------------------------------------------------------------- problems
+
+RAMBLING = (
+    "hey so i've been meaning to ask, my friend and i argued about it at dinner and we both "
+    "got heated, she said one thing and i said another, anyway: what year did the berlin wall "
+    "fall?"
+)
+
+
+def test_quantities_defined_by_others_are_more_steps(
+    classifier: TaskClassifier, analyser: ComplexityAnalyser
+) -> None:
+    plain = assess(
+        classifier,
+        analyser,
+        "Tom has 12 apples. He gives 4 to Ann and buys 3 more. How many apples does he have now?",
+    )
+    related = assess(
+        classifier,
+        analyser,
+        "Tom has 12 apples. He gives half of them to Ann and buys twice as many as he gave "
+        "away. How many apples does he have now?",
+    )
+    assert 0.0 < plain.breakdown["steps"] < related.breakdown["steps"]
+    assert plain.score < related.score
+
+
+def test_a_preamble_without_quantities_is_not_steps(
+    classifier: TaskClassifier, analyser: ComplexityAnalyser
+) -> None:
+    result = assess(classifier, analyser, RAMBLING)
+    assert result.breakdown["steps"] == 0.0
+    assert result.tier is Tier.FAST
+
+
+def test_a_list_of_numbers_is_data_not_steps(analyser: ComplexityAnalyser) -> None:
+    result = analyser.assess(
+        "what's the standard deviation of 2, 4, 4, 4, 5, 5, 7, 9", task_type="math"
+    )
+    assert result.breakdown["steps"] == 0.0
+
+
+def test_multiple_choice_options_are_weighed_in_choices(
+    classifier: TaskClassifier, analyser: ComplexityAnalyser
+) -> None:
+    recall = assess(
+        classifier,
+        analyser,
+        "Who designed Canberra?\nA. Walter Burley Griffin\nB. Lachlan Macquarie\n"
+        "C. John Nash\nD. Le Corbusier\nAnswer:",
+    )
+    effects = assess(
+        classifier,
+        analyser,
+        "If the demand for a good rises while its supply is unchanged, the equilibrium price\n"
+        "A. increases and the quantity sold decreases\nB. increases and the quantity sold "
+        "increases\nC. decreases and the quantity sold increases\nD. decreases and the "
+        "quantity sold decreases\nAnswer:",
+    )
+    assert 0.0 < recall.breakdown["choices"] < effects.breakdown["choices"]
+    assert recall.score < effects.score
+    # The answer is a letter: nothing is asked of its length, form or parts.
+    for dimension in ("structure", "constraints", "output_detail", "brevity"):
+        assert effects.breakdown[dimension] == 0.0
+    brief = assess(
+        classifier,
+        analyser,
+        "Briefly, in one sentence: which is the largest planet?\nA. Mars\nB. Jupiter\n"
+        "C. Venus\nD. Earth\nAnswer:",
+    )
+    assert brief.breakdown["brevity"] == 0.0
+
+
+def test_lettered_tasks_are_not_answer_options(analyser: ComplexityAnalyser) -> None:
+    result = analyser.assess(
+        "Two exercises:\na) Prove that the square root of 2 is irrational\n"
+        "b) Derive the quadratic formula",
+        task_type="math",
+    )
+    assert result.breakdown["choices"] == 0.0
+
+
+def test_options_must_close_the_query(analyser: ComplexityAnalyser) -> None:
+    result = analyser.assess(
+        "Compare these databases:\na. postgres\nb. mongodb\nc. sqlite\n"
+        "Then recommend one for a small shop and explain the trade-offs.",
+        task_type="reasoning",
+    )
+    assert result.breakdown["choices"] == 0.0
+
+
+def test_a_passage_a_question_points_at_is_material(
+    classifier: TaskClassifier, analyser: ComplexityAnalyser
+) -> None:
+    question = (
+        "\nWho designed the city?\nA. Walter Burley Griffin and Marion Mahony Griffin\n"
+        "B. Sydney and Melbourne\nC. The colonies\nD. An international competition\nAnswer:"
+    )
+    pointed = assess(
+        classifier,
+        analyser,
+        "This question refers to the following information.\n" + CANBERRA + question,
+    )
+    scenario = assess(classifier, analyser, CANBERRA + question)
+    assert pointed.breakdown["volume"] > 0.0
+    assert scenario.breakdown["volume"] == 0.0
+    assert pointed.breakdown["steps"] < scenario.breakdown["steps"]
+    assert pointed.score < scenario.score
+
+
+def test_scores_past_the_knee_keep_their_order() -> None:
+    assert cap_score(-1.0) == 0.0
+    assert cap_score(3.456) == 3.46
+    assert cap_score(7.0) == 7.0
+    above = [cap_score(raw) for raw in (7.5, 9.0, 11.0, 14.0)]
+    assert above == sorted(above)
+    assert len(set(above)) == len(above)
+    assert all(7.0 < score < 10.0 for score in above)
+
+
 # --------------------------------------------------------------------------- result shape
 
 
@@ -189,7 +310,7 @@ def test_score_follows_the_documented_formula(analyser: ComplexityAnalyser) -> N
         (weights.volume_weights[task] if d == "volume" else weights.dimension_weights[d]) * v
         for d, v in result.breakdown.items()
     )
-    assert result.score == pytest.approx(min(10.0, max(0.0, expected)), abs=0.02)
+    assert result.score == pytest.approx(cap_score(expected), abs=0.02)
 
 
 def test_unknown_and_missing_task_types_use_the_default_prior(
