@@ -80,8 +80,16 @@ def query_of(state: State) -> str:
     return query
 
 
+# Field by field rather than dataclasses.asdict, which deep-copies and costs more than the
+# routing step itself on the hot path.
+_TASK_FIELDS = tuple(field.name for field in dataclasses.fields(TaskClassification))
+_PERSONA_FIELDS = tuple(
+    field.name for field in dataclasses.fields(PersonaOutcome) if field.name != "known"
+)
+
+
 def task_to_state(task: TaskClassification) -> dict[str, Any]:
-    data = dataclasses.asdict(task)
+    data = {name: getattr(task, name) for name in _TASK_FIELDS}
     data["task_type"] = str(task.task_type)
     return data
 
@@ -105,9 +113,8 @@ def assessment_from_state(data: dict[str, Any]) -> ComplexityAssessment:
 
 
 def persona_to_state(outcome: PersonaOutcome) -> dict[str, Any]:
-    data = dataclasses.asdict(outcome)
+    data = {name: getattr(outcome, name) for name in _PERSONA_FIELDS}
     data["tier"] = outcome.tier.value
-    data.pop("known")
     return data
 
 
