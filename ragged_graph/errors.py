@@ -12,6 +12,7 @@ The hierarchy::
     │   └── ContextOverflowError                 longer than every available context window
     ├── UnknownModelError (LookupError)      a model name the registry does not know
     ├── NoModelAvailableError (LookupError)  no installed model fits the memory budget
+    │   └── AllModelsFailedError                 every model of the fallback chain failed
     ├── UnknownPersonaError (LookupError)    a persona name the config does not define
     ├── ProviderError                        a model call failed; ``retryable`` says if transient
     │   ├── ModelNotFoundError (LookupError)     the host does not have the model (404)
@@ -23,7 +24,6 @@ The hierarchy::
     │   ├── BadRequestError (ValueError)         the provider refused this request (400)
     │   ├── ModelCoolingDownError (RuntimeError) skipped: failing recently (circuit open)
     │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
-    └── AllModelsFailedError (RuntimeError)  every model of the fallback chain failed
     └── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
 """
 
@@ -41,6 +41,7 @@ __all__ = [
     "ConfigIssue",
     "ContextOverflowError",
     "ErrorCode",
+    "FailedAttempt",
     "HardwareDetectionError",
     "HostUnavailableError",
     "InvalidRequestError",
@@ -268,16 +269,36 @@ class ModelCoolingDownError(ProviderError, RuntimeError):
     hint = "It failed repeatedly; it is tried again once its cooldown ends."
 
 
-class AllModelsFailedError(RaggedGraphError, RuntimeError):
-    """Every model of the fallback chain failed.
+@dataclass(frozen=True, kw_only=True)
+class FailedAttempt:
+    """One failed call of a fallback chain."""
 
-    ``failures`` holds ``(model, error code, message)`` for each attempt, in order.
-    """
+    model: str
+    """The model called."""
+    host: str | None
+    """The host it was called on."""
+    code: str
+    """The typed error's code."""
+    message: str
+    """The typed error's message."""
+    latency_ms: float
+    """How long the attempt took."""
+
+
+class AllModelsFailedError(NoModelAvailableError):
+    """Every model of the fallback chain failed; ``attempts`` lists each, in order."""
 
     code = ErrorCode.ALL_MODELS_FAILED
 
-    def __init__(self, failures: Sequence[tuple[str, str, str]]) -> None:
-        self.failures = tuple(failures)
-        tried = ", ".join(f"{model} ({code})" for model, code, _ in self.failures) or "none"
-        last = self.failures[-1][2] if self.failures else "no model was available"
-        super().__init__(f"every model in the fallback chain failed: {tried}. Last error: {last}")
+    def __init__(self, attempts: Sequence[FailedAttempt]) -> None:
+        self.attempts = tuple(attempts)
+        tried = "; ".join(
+            f"{a.model} on {a.host or '-'}: {a.code} after {a.latency_ms:.0f} ms"
+            for a in self.attempts
+        )
+        last = self.attempts[-1].message if self.attempts else "no model was available"
+        RaggedGraphError.__init__(
+            self,
+            f"every model in the fallback chain failed ({tried or 'none tried'}). "
+            f"Last error: {last}",
+        )

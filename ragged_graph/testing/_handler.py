@@ -214,7 +214,7 @@ class OllamaRequestHandler(BaseHTTPRequestHandler):
         if fault is Fault.HANG:
             self._wait(model.hang_seconds)
             raise _AbortedError
-        self._wait(model.first_token_delay)
+        self._wait(model.first_token_delay + self.httpd.owner._jitter(model))
         if fault is Fault.OUT_OF_MEMORY:
             self._error(500, model.out_of_memory_message())
             return

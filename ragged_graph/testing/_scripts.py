@@ -265,6 +265,12 @@ class ScriptedModel:
     fail_times: int | None = None
     """Apply `fault` to only the first N chat requests, then answer normally (None = always)."""
 
+    fault_rate: float = 1.0
+    """Share of chat requests (0-1) that get `fault`, drawn from the server's seeded generator."""
+
+    first_token_jitter: float = 0.0
+    """Extra random delay (uniform, 0 to this many seconds) before the first token."""
+
     error_message: str | None = None
     """Error text for `SERVER_ERROR`, `OUT_OF_MEMORY` and `STREAM_ERROR` (None = realistic)."""
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import random
 import socket
 import socketserver
 import threading
@@ -98,8 +99,13 @@ class OllamaServer:
         load_on_chat: bool = True,
         keep_alive_seconds: float = 300.0,
         verbose: bool = False,
+        seed: int | None = None,
     ) -> None:
-        """Script the server; `models=None` means `DEFAULT_MODELS`, port 0 a free port."""
+        """Script the server; `models=None` means `DEFAULT_MODELS`, port 0 a free port.
+
+        `seed` makes random faults (`fault_rate`) and delays (`first_token_jitter`) repeatable.
+        """
+        self._random = random.Random(seed)
         self.host = host
         self.version = version
         self.load_on_chat = load_on_chat
@@ -271,8 +277,16 @@ class OllamaServer:
                 return model, None
             if model.fail_times is not None and state.faults_served >= model.fail_times:
                 return model, None
+            if model.fault_rate < 1.0 and self._random.random() >= model.fault_rate:
+                return model, None
             state.faults_served += 1
             return model, model.fault
+
+    def _jitter(self, model: ScriptedModel) -> float:
+        if model.first_token_jitter <= 0:
+            return 0.0
+        with self._lock:
+            return self._random.uniform(0.0, model.first_token_jitter)
 
     def _mark_used(self, name: str) -> None:
         with self._lock:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragged_graph.errors import AllModelsFailedError
+from ragged_graph.errors import AllModelsFailedError, FailedAttempt
 from ragged_graph.routing_graph.state import State
 
 __all__ = ["make_fallback"]
@@ -16,7 +16,13 @@ def make_fallback() -> Any:
         if position < len(state["chain"]):
             return {"position": position}
         failures = [
-            (attempt["model"], attempt["error_code"] or "", attempt["error"] or "")
+            FailedAttempt(
+                model=attempt["model"],
+                host=attempt["host"],
+                code=attempt["error_code"] or "",
+                message=attempt["error"] or "",
+                latency_ms=attempt["latency_ms"],
+            )
             for attempt in state.get("attempts", [])
             if not attempt["ok"]
         ]

@@ -23,6 +23,7 @@ from ragged_graph import RaggedRouter
 from ragged_graph.errors import (
     AllModelsFailedError,
     InvalidRequestError,
+    NoModelAvailableError,
     UnknownPersonaError,
 )
 from ragged_graph.registry.cards import Capability
@@ -371,8 +372,10 @@ def test_when_every_model_fails_the_error_lists_each_attempt(
         router.invoke(FACT_QUESTION)
 
     chain = [decision.model, *decision.fallbacks]
-    assert [model for model, _, _ in failed.value.failures] == chain
-    assert {code for _, code, _ in failed.value.failures} == {"PROVIDER_SERVER_ERROR"}
+    assert [attempt.model for attempt in failed.value.attempts] == chain
+    assert {attempt.code for attempt in failed.value.attempts} == {"PROVIDER_SERVER_ERROR"}
+    assert all(attempt.host and attempt.latency_ms >= 0 for attempt in failed.value.attempts)
+    assert isinstance(failed.value, NoModelAvailableError)
     assert all(model in str(failed.value) for model in chain)
     assert [r.model for r in fresh_server.chat_requests()] == chain
 

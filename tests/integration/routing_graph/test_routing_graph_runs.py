@@ -89,8 +89,9 @@ def test_every_model_failing_is_one_typed_error(graph: RoutingGraph, server: Oll
         server.update_model(name, fault=Fault.NOT_FOUND)
     with pytest.raises(AllModelsFailedError) as caught:
         graph.invoke({"query": "What is Paris?"})
-    assert len(caught.value.failures) >= 2
-    assert all(code == "MODEL_NOT_FOUND" for _, code, _ in caught.value.failures)
+    assert len(caught.value.attempts) >= 2
+    assert all(attempt.code == "MODEL_NOT_FOUND" for attempt in caught.value.attempts)
+    assert "test" in str(caught.value)
 
 
 def test_tokens_stream_from_the_invoke_node(graph: RoutingGraph) -> None:
