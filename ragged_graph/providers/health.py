@@ -126,10 +126,11 @@ class HealthTracker:
             opened = False
             for key in keys:
                 breaker = self._breakers.setdefault(key, _Breaker())
+                was_open = breaker.open_until is not None and now < breaker.open_until
                 breaker.failures.append(now)
                 while breaker.failures and breaker.failures[0] < now - self._window_s:
                     breaker.failures.popleft()
-                if breaker.probing or len(breaker.failures) >= self._threshold:
+                if not was_open and (breaker.probing or len(breaker.failures) >= self._threshold):
                     breaker.open_until = now + self._cooldown_s
                     breaker.probing = False
                     opened = True
