@@ -23,6 +23,11 @@ Decisions worth knowing:
   what the chosen model has to be good at. Questions *about* the documents, even hard ones,
   stay ``rag_query``.
 - With no pattern scoring at least :data:`MIN_DECISIVE_SCORE`, the query is ``general_qa``.
+- One idea counts once: naming a language ("in python", "python") is one weak piece of code
+  evidence, which a definition question ("what is the GIL in python") outweighs; "explain
+  why" is a "why". A request's opening verb (summarise, translate, extract) adds to its task,
+  so that material about maths or code does not take the task over. A prose artefact between
+  "write" and a code noun ("write a launch email for our app") is what is being written.
 - A prompt that carries its retrieved context inline (``Context: ... Question: ...``, as
   LangChain RAG prompt templates produce) counts as ``rag_query`` too.
 - Users add patterns per task (new task names allowed) through ``extra_patterns``. They are
@@ -116,6 +121,8 @@ _HEAD_SEPARATORS: Final = ("\n", ": ", "：", "? ")
 # A bare label opening a prompt template: "Context:", "Text:", "Document 1:".
 _LABEL: Final = re.compile(r"[ \t]*[a-z_]{1,16}(?: [a-z0-9_]{1,8})?[ \t]*:?")
 _INSTRUCTION_HEAD_CHARS: Final = 120
+_ASK_LIST_COMMAS: Final = 2
+_ASK_LIST_CHARS: Final = 250
 _SENTENCE_BREAKS: Final = ("\n", ". ", "! ", "? ", ": ")
 # Words before a colon that say material follows: a pointer at it, or a verb that works on
 # text, or a target language. Checked on at most a short head, so one regex is cheap.
@@ -199,7 +206,14 @@ def _introduces_material(head: str) -> bool:
     return _MATERIAL_POINTER.search(head) is not None
 
 
-def _layout(text: str) -> tuple[int, int, str, int]:
+def _asks_more(line: str) -> bool:
+    """Whether what follows a colon on the instruction's line is a list of demands or
+    questions ("Summarise these results: effect sizes, harms, limitations, and ...") rather
+    than the start of the material."""
+    return line.count(",") >= _ASK_LIST_COMMAS or line.rstrip().endswith(("?", "？"))
+
+
+def _layout(text: str, *, has_documents: bool = False) -> tuple[int, int, str, int]:
     """Where the instruction is in ``text`` and how much material comes with it.
 
     Returns ``(head_end, tail_start, instruction, payload_chars)``; the material is
@@ -208,7 +222,12 @@ def _layout(text: str) -> tuple[int, int, str, int]:
     - If the first line of a short query ends early, or a colon follows words that point
       at material (``translate to french: ...``, ``classify this ticket: ...``), the
       instruction is what precedes it and the rest is material. Otherwise a short query is
-      all instruction, and any quoted text in it counts as material for its size.
+      all instruction, and any quoted text in it counts as material for its size. With
+      retrieved documents the material is in the documents, and a short query is all
+      instruction.
+    - A colon on the first line of a long query, followed on that line by a list of demands
+      or a question (``summarise these results: effect sizes, harms, and ...\n\n<text>``),
+      does not end the instruction: the line break does.
     - A long query on one line, with no colon pointing at material, is a long instruction
       (a puzzle, a brief) and all of it counts.
     - Otherwise the instruction of a long query is its first line (or the words before the
@@ -220,7 +239,15 @@ def _layout(text: str) -> tuple[int, int, str, int]:
     separator, width = _first_separator(text)
     line_break = separator > 0 and text[separator] == "\n"
     splits = separator > 0 and (line_break or _introduces_material(text[:separator]))
+    if splits and not line_break:
+        line_end = text.find("\n", separator)
+        if 0 < line_end - separator <= _ASK_LIST_CHARS and _asks_more(
+            text[separator + width : line_end]
+        ):
+            separator, width, line_break = line_end, 1, True
     if length <= _SHORT_QUERY_CHARS:
+        if has_documents:
+            return length, length, text, sum(len(m.group(1)) for m in _QUOTED.finditer(text))
         if splits and separator <= _INSTRUCTION_HEAD_CHARS and separator + width < length:
             return separator, length, text[:separator], length - separator - width
         return length, length, text, sum(len(m.group(1)) for m in _QUOTED.finditer(text))
@@ -258,7 +285,7 @@ def prepare_query(
     lowered = text.lower()
     if "’" in lowered:
         lowered = lowered.replace("’", "'")
-    head_end, tail_start, instruction, payload = _layout(lowered)
+    head_end, tail_start, instruction, payload = _layout(lowered, has_documents=bool(documents))
     payload += length - len(text)
     has_cjk = _CJK.search(lowered) is not None
     if has_cjk and payload and length <= _SHORT_QUERY_CHARS:
@@ -409,6 +436,10 @@ class Cue:
     key: str | None = None
     """Cues of one group sharing a key count once, with the best weight among them."""
 
+    unless: frozenset[str] = frozenset()
+    """For :meth:`near`: words that end the search for ``then`` (the object of the verb is
+    something else: "write a launch *email* for our app" is not asking for an app)."""
+
     @classmethod
     def words(
         cls, spec: str, weight: float, *, at_start: bool = False, key: str | None = None
@@ -418,10 +449,25 @@ class Cue:
 
     @classmethod
     def near(
-        cls, first: str, then: str, weight: float, *, within: int = 6, key: str | None = None
+        cls,
+        first: str,
+        then: str,
+        weight: float,
+        *,
+        within: int = 6,
+        key: str | None = None,
+        unless: str = "",
     ) -> Cue:
-        """A phrase of ``first`` followed, at most ``within`` words later, by one of ``then``."""
-        return cls(weight, _parse_phrases(first), _parse_phrases(then), within, key=key)
+        """A phrase of ``first`` followed, at most ``within`` words later, by one of ``then``,
+        with none of the space-separated words of ``unless`` in between."""
+        return cls(
+            weight,
+            _parse_phrases(first),
+            _parse_phrases(then),
+            within,
+            key=key,
+            unless=frozenset(unless.split()),
+        )
 
     @classmethod
     def regex(
@@ -684,6 +730,8 @@ def _match_then(tokens: Sequence[str], start: int, cue: Cue) -> int:
     last = min(len(tokens), start + cue.within + 1)
     for position in range(start, last):
         token = tokens[position]
+        if token in cue.unless:
+            return -1
         for phrase in cue.then:
             if phrase[0].accepts(token):
                 end = _match_phrase(tokens, position, phrase) if len(phrase) > 1 else position + 1
@@ -780,6 +828,13 @@ _HOWTO_VERBS: Final = _one_of(
     "change cancel delete remove find use unblock restart"
 )
 _RAG_SOURCES: Final = "context/document/documents/passage/passages/source/sources"
+# Things to write that are not code: met between "write" and a code noun, they are the object
+# ("write a launch email for our new app", "create a one-shot hook for a game night").
+_PROSE_ARTEFACTS: Final = (
+    "email emails letter letters story stories poem poems post posts essay speech song "
+    "description bio announcement newsletter tweet ad advert caption review summary report "
+    "proposal pitch blurb toast invitation message hook shot campaign adventure scene"
+)
 
 _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
     TaskType.CODE_GENERATION: (
@@ -788,6 +843,7 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             _CODE_NOUNS,
             2.5,
             within=7,
+            unless=_PROSE_ARTEFACTS,
         ),
         Cue.words("implement/refactor/debug/compile/deploy | code up", 1.2),
         Cue.near(
@@ -817,12 +873,14 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             2.5,
             within=8,
         ),
-        Cue.words(f"in/with/using/to/from {_LANGS_CLEAR}/{_LANGS_AMBIGUOUS}", 1.2),
-        Cue.words(_LANGS_CLEAR, 1.2, key="language"),
+        # Naming a language is one piece of evidence, and a weak one: "what is the GIL in
+        # python" is a question about a language, not a request for code.
+        Cue.words(f"in/with/using/to/from {_LANGS_CLEAR}/{_LANGS_AMBIGUOUS}", 1.2, key="named"),
+        Cue.words(_LANGS_CLEAR, 1.2, key="named"),
         Cue.substrings(
             ("c++", "c#", "node.js", ".net", "===", "!==", "->", "::"), 1.2, key="language"
         ),
-        Cue.words(_LANGS_AMBIGUOUS, 0.6),
+        Cue.words(_LANGS_AMBIGUOUS, 0.6, key="named"),
         Cue.words(
             "oneliner/segfault/keyerror/typeerror/valueerror/indexerror/attributeerror/"
             "nullpointerexception | sql query | one liner | list comprehension"
@@ -883,7 +941,8 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         ),
         Cue.regex(r"\d\s*%[^.?!\n]{0,15}?\$?\d", 2.0, guard=("%",), key="percent"),
         Cue.regex(
-            r"\d\s*%\s*(?:off|discount|tip|tax|interest|increase|decrease|raise|markup|of)\b",
+            r"\d\s*%\s*(?:(?:annual|monthly|yearly|simple|compound|flat|sales)\s+)?(?:off|discount|tip|tax|interest|increase|decrease|raise|markup"
+            r"|apr|apy|of)\b",
             2.0,
             guard=("%",),
             key="percent",
@@ -934,6 +993,11 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             1.5,
         ),
         Cue.words(
+            "monthly payment/payments/repayment/repayments | compound interest"
+            " | how much interest | break even | annual return",
+            1.5,
+        ),
+        Cue.words(
             "calcule/calculer/calculez/calcula/calcular/berechne*/rechne/löse/resuelve/résous/"
             "résoudre/demuestra/démontre*/beweise/gleichung/équation/ecuación/ángulo/ángulos/"
             "winkel/montrez/montrer/démontrez/déduisez/beweisen/demostrar/dimostra/dimostrare/"
@@ -944,28 +1008,31 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.substrings(("证明", "方程", "计算", "積分", "証明", "計算"), 2.0),
     ),
     TaskType.REASONING: (
-        Cue.words("why/warum/pourquoi/perché | por qué", 1.2, key="why"),
+        Cue.words("why/warum/pourquoi/perché/porquê | por qué/que | explain why", 1.2, key="why"),
         Cue.substrings(("为什么", "なぜ", "どうして"), 1.2, key="why"),
         Cue.words("how does/do/did !i/you/we/u", 1.0),
         Cue.words(
             "how it/they/this/that work/works"
             " | how would/should you/i/we architect/design/approach/structure/decide/choose"
-            " | how should i/we",
+            " | how should i/we | explain how !to/do/can/i/you/we/u",
             1.5,
         ),
         Cue.words(
             "compare/comparison/compared/versus/vs/difference/differences/tradeoff/tradeoffs"
             " | differences/difference between | pros and cons | trade off/offs"
             " | advantages and disadvantages | better to | better than"
+            " | ventajas y desventajas | vantagens e desvantagens | avantages et inconvénients"
+            " | vor und nachteile | vantaggi e svantaggi"
             " | which is better/heavier/faster/more/bigger/safer | in common",
             1.5,
+            key="compare",
         ),
         Cue.words(
             "analyse/analyze/analysis/assess/evaluate/critically/critique/implications/"
             "consequences/steelman/argue/argument/justify/strateg*/decide/scenario/scenarios/"
             "deduc*/riddle/puzzle/architect*"
             " | second order | reason through | think through | decision framework"
-            " | plan a/an/my/our/the | should i/we | is it better/worth/wise | explain why"
+            " | plan a/an/my/our/the | should i/we | is it better/worth/wise"
             " | what would happen | outline a | design a/an/the | if all | are all",
             1.5,
         ),
@@ -977,6 +1044,7 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             " | was ist der unterschied | qual è la differenza | unterschied zwischen"
             " | différence entre | diferencia entre",
             1.5,
+            key="compare",
         ),
         Cue.words(
             "taller/shorter/older/younger/heavier/lighter/faster/slower/bigger/smaller/richer than",
@@ -992,7 +1060,10 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             3.0,
         ),
         Cue.near(
-            "write/produce/give/create/make/prepare/draft", "summary/summaries", 3.0, within=4
+            "write/produce/give/create/make/prepare/draft/synthesi*/combine/merge",
+            "summary/summaries",
+            3.0,
+            within=6,
         ),
         # "summary" alone is often a noun in the material ("translate this discharge summary").
         Cue.words("summary/summaries", 2.0),
@@ -1003,13 +1074,15 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             3.0,
         ),
         Cue.words("zusammen", 1.0),
+        # The verb opening a request says what to do with the rest, whatever the rest is about.
+        Cue.words("summaris*/summariz*/condense/tldr/résume/resume/resumir", 1.0, at_start=True),
         Cue.substrings(("总结", "概括", "摘要", "要約", "まとめ", "要点"), 3.0),
     ),
     TaskType.CREATIVE: (
         Cue.words(
             "poem/poems/haiku/haikus/limerick/limericks/sonnet/sonnets/villanelle/villanelles/"
             "lyrics/screenplay/fable/song/rap/ballad/ode/novel/novella/novelette/sitcom/"
-            "fanfiction/memoir/parody/pastiche/satire/sketch/kurzgeschichte/vows/obituary/rpg/"
+            "fanfiction/memoir/parody/pastiche/satire/kurzgeschichte/vows/obituary/rpg/"
             "ttrpg | pickup line | pick up line | tabletop rpg/game/campaign | campaign setting"
             " | wedding vows"
             " | short story | bedtime story | fairy tale | stage play | three act | fan fiction",
@@ -1018,7 +1091,8 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.words(
             "story/stories/tale/chapter/scene/dialogue/monologue/joke/jokes/pun/puns/slogan/"
             "slogans/tagline/taglines/caption/captions/jingle/backstory/worldbuilding/episode/"
-            "episodes/mystery/verse/rhyme/rhymes/character/characters"
+            "episodes/mystery/verse/rhyme/rhymes/character/characters/sketch/villain/villains/npc/npcs/"
+            "protagonist/antagonist/quest/couplet/couplets"
             " | world building | plot twist | twist ending",
             2.0,
         ),
@@ -1049,20 +1123,24 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             "write/draft/compose/create/craft/pen",
             "page/bio/post/description/announcement/newsletter/invitation/ad/headline/copy/"
             "pitch/toast/vows/speech/card/note/letter/tagline/blurb/intro/introduction/"
-            "welcome/caption/message/greeting",
+            "welcome/caption/message/greeting/email/emails",
             2.0,
             within=5,
         ),
         Cue.words("write/compose/craft", 0.5),
         Cue.words(
-            "poème/poema/gedicht/cuento/histoire/geschichte/reim/chanson/canción/lied/conte/"
+            "poème/poema/poesia/poesie/gedicht/gedichte/cuento/histoire/geschichte/reim/chanson/"
+            "canción/lied/conte/racconto/favola/fábula/fable/märchen/filastrocca/"
             "relato/poesía",
             2.5,
         ),
-        Cue.substrings(("诗", "故事", "物語", "俳句", "小説"), 2.5),
+        Cue.substrings(("诗", "故事", "物語", "俳句", "小説", "小说", "童話", "童话", "詩"), 2.5),
     ),
     TaskType.EXTRACTION: (
         Cue.words("extract*/extrae*/extrai*/extrahier*/extrayez", 3.0),
+        Cue.words(
+            "extract*/extrae*/extrai*/extrahier*/extrayez", 1.0, at_start=True, key="opening"
+        ),
         Cue.words(
             "ner | pull out | parse out | named entit* | tag/label each"
             " | classify this/these/each/it | classify the following"
@@ -1101,11 +1179,12 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             1.0,
         ),
         Cue.near(
-            "convert",
+            "convert/turn/put/parse/format/structure/organise/organize",
             "to/into csv/json/table/spreadsheet/yaml | to/into a csv/json/table/spreadsheet",
             2.5,
-            within=3,
+            within=4,
         ),
+        Cue.words("clasifica/clasifique/classifie*/klassifizier*/classifica", 2.5, key="pull"),
         Cue.substrings(("提取", "抽出", "抽取"), 3.0),
     ),
     TaskType.TRANSLATION: (
@@ -1113,6 +1192,7 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             "translat*/tradu*/übersetz*/ubersetz*/vertaal*/localis*/localiz*", 3.0, key="translate"
         ),
         Cue.substrings(("翻译", "翻譯", "翻訳", "訳して", "번역"), 3.0, key="translate"),
+        Cue.words("translat*/tradu*/übersetz*/vertaal*", 1.0, at_start=True, key="opening"),
         Cue.words(
             "how do/would/can/should you/i/we/u say | wie sagt man | comment dit on | cómo se dice",
             2.5,
@@ -1130,6 +1210,8 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             1.5,
         ),
         Cue.near("put/turn/render/convert this/it/that/these", f"to/into {_HUMAN_LANGS}", 2.5),
+        # A bare target language opening the request: "english pls: ...", "portuguese for '...'".
+        Cue.words(f"{_HUMAN_LANGS} pls/please/plz/for/version", 2.5, at_start=True),
     ),
     TaskType.QUERY_REWRITING: (
         Cue.words(
@@ -1151,11 +1233,12 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             "rephrase/rewrite/reformulate/reword/turn/make/convert/optimise/optimize/improve",
             "search/searches/google | search query/engine | better search",
             3.0,
-            within=4,
+            within=8,
         ),
         Cue.words("requête/suchanfrage/búsqueda/zoekopdracht", 2.5, key="foreign"),
         Cue.substrings(("查询", "検索クエリ", "검색어"), 2.5, key="foreign"),
         Cue.words("query/queries", 1.0),
+        Cue.words("elasticsearch/solr/lucene/opensearch/westlaw/lexisnexis/espacenet", 1.0),
         Cue.words(
             "boolean/embase/retrieve/retrieval/synonyms/keyword/keywords | mesh term/terms", 1.0
         ),
@@ -1197,7 +1280,7 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.near("explain what", "is/are/means", 2.5, within=5, key="definition"),
         Cue.words("what should i/we know", 2.5, key="definition"),
         Cue.words(
-            f"how do/can/should/would i/you/we/u {_HOWTO_VERBS}"
+            f"how do/can/should/would i/you/we/u {_HOWTO_VERBS} | how to {_HOWTO_VERBS}"
             " | how do/can/should/would i/you/we/u set/turn up/on/off"
             " | how do/can/should/would i/you/we/u get rid/to",
             2.0,
@@ -1207,7 +1290,10 @@ _BUILTIN_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             " | what are the rules/symptoms/stages/main",
             1.0,
         ),
-        Cue.words("what is/are/was/were/does", 0.5),
+        Cue.words("what is/are/was/were/does", 0.5, key="what"),
+        # "what is a/the ..." opening a question asks for a definition or a fact; it outweighs a
+        # language or tool named in passing, not a comparison or a request to write code.
+        Cue.words("what is a/an/the | what's a/an/the", 1.4, at_start=True, key="what"),
         Cue.words(
             "qui/quel/quelle/quels/quelles/wer/wo/wann/quién/cuál/dónde | qué es | was ist", 0.8
         ),

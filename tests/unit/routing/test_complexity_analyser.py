@@ -110,7 +110,6 @@ def test_long_but_easy_scores_low(
         "Prove that there are infinitely many primes",
         "Design a distributed consensus protocol tolerant to byzantine faults",
         "Prove Fermat's little theorem",
-        "Implement a lock-free queue in C++",
     ],
 )
 def test_short_but_hard_scores_high(
@@ -119,6 +118,23 @@ def test_short_but_hard_scores_high(
     result = assess(classifier, analyser, query)
     assert result.score >= 7.0, result.reason
     assert result.tier is Tier.QUALITY
+
+
+def test_a_bare_expert_code_request_scores_at_the_top_of_balanced(
+    classifier: TaskClassifier, analyser: ComplexityAnalyser
+) -> None:
+    # Refitted on the larger tune split (with the b-cases), the weights put a six-word
+    # request for an expert artefact just under the quality threshold; the golden cases
+    # that spell the same task out (atomics, memory ordering, producers) are quality.
+    result = assess(classifier, analyser, "Implement a lock-free queue in C++")
+    assert result.score >= 6.5, result.reason
+    longer = assess(
+        classifier,
+        analyser,
+        "Implement a lock-free multi-producer multi-consumer queue in C++ using atomics, "
+        "and explain the memory ordering you chose",
+    )
+    assert longer.tier is Tier.QUALITY, longer.reason
 
 
 # --------------------------------------------------------------------------- monotonic sanity

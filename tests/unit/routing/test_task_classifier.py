@@ -101,6 +101,57 @@ def test_tricky_queries(classifier: TaskClassifier, query: str, expected: str) -
     assert result.task_type == expected, result.reason
 
 
+# Mechanisms rather than cases: each query below is not in the golden set.
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # A prose artefact between "write" and a code noun is what is being written.
+        ("write a welcome email for users of our new fitness app", TaskType.CREATIVE),
+        ("create a one-shot hook for a sci-fi game night with two villains", TaskType.CREATIVE),
+        ("write a python function that validates an email address", TaskType.CODE_GENERATION),
+        # Naming a language or tool is weak evidence: a definition question stays general.
+        ("what is the borrow checker in rust?", TaskType.GENERAL_QA),
+        ("how to uninstall docker on debian", TaskType.GENERAL_QA),
+        ("how do i reverse a string in javascript", TaskType.CODE_GENERATION),
+        # The opening verb decides what to do with material about something else.
+        (
+            "Summarise this abstract, keep the main equation: we derive an integral bound "
+            "for the variance of the estimator and prove it converges.",
+            TaskType.SUMMARISATION,
+        ),
+        # One concept counts once ("explain why" is a "why"; "comparison" a "compare").
+        (
+            "Prove that the square root of 2 is irrational and explain why the proof works",
+            TaskType.MATH,
+        ),
+        ("Explain how vaccines train the immune system", TaskType.REASONING),
+        ("por que o céu é azul?", TaskType.REASONING),
+        ("spanish please: where is the train station?", TaskType.TRANSLATION),
+        ("turn these notes into a csv table: anna 12 paid, ben 9 unpaid", TaskType.EXTRACTION),
+        ("scrivi una poesia sul mare", TaskType.CREATIVE),
+    ],
+)
+def test_general_task_evidence(classifier: TaskClassifier, query: str, expected: str) -> None:
+    result = classifier.classify(query)
+    assert result.task_type == expected, result.reason
+
+
+def test_demands_after_a_colon_belong_to_the_instruction() -> None:
+    review = "The battery lasts two days. The screen scratches easily. " * 20
+    prepared = prepare_query(
+        "Summarise this review for a busy reader: strengths, weaknesses, and whether it is "
+        "worth buying.\n\n" + review
+    )
+    assert "weaknesses" in prepared.instruction
+    assert "battery" not in prepared.instruction
+
+
+def test_with_documents_a_short_query_is_all_instruction() -> None:
+    query = "Summarise these studies: design, population, effect size and limitations"
+    assert prepare_query(query, [POLICY]).instruction == query.lower()
+    assert prepare_query(query).instruction != query.lower()
+
+
 def test_long_paste_with_a_question_about_it(classifier: TaskClassifier) -> None:
     paste = "Canberra is the capital city of Australia. " + "It is a planned city. " * 40
     result = classifier.classify(paste + "\n\nwhat is the capital mentioned here?")
