@@ -216,7 +216,15 @@ class Router:
             self._windows = sorted({entry.card.context_window for entry in snapshot.entries})
         fitting = bisect.bisect_left(self._windows, request.required_context)
         key = (
-            replace(request, required_context=0),
+            request.task_type,
+            request.tier,
+            request.required_capabilities,
+            request.local_only,
+            request.specialised,
+            request.preferred_models,
+            request.avoided_models,
+            request.prefer_fast,
+            request.prefer_cheap,
             model,
             explicit,
             fitting if fitting < len(self._windows) else request.required_context,
