@@ -11,10 +11,13 @@ the decision in ``response_metadata["routing"]``. ``bind_tools`` and
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
-from typing import Any, cast
+from dataclasses import dataclass
+from typing import Any, Protocol, cast
+from uuid import UUID
 
 from langchain_core.callbacks import (
     AsyncCallbackManagerForLLMRun,
+    BaseCallbackHandler,
     CallbackManager,
     CallbackManagerForLLMRun,
 )
@@ -22,12 +25,13 @@ from langchain_core.language_models import BaseChatModel, LanguageModelInput
 from langchain_core.language_models.base import LangSmithParams
 from langchain_core.messages import AIMessage, AIMessageChunk, AnyMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
-from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda
+from langchain_core.runnables import Runnable, RunnableConfig, RunnableLambda, ensure_config
+from langchain_core.utils.uuid import uuid7
 from langgraph.types import StreamMode
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from ragged_graph.config import RouterConfig, resolve_config
-from ragged_graph.errors import InvalidRequestError
+from ragged_graph.errors import InvalidRequestError, UnknownPersonaError
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.routing.decision import RoutingDecision
 from ragged_graph.routing.router import Router
@@ -35,6 +39,8 @@ from ragged_graph.routing_graph import Context, InputState, RoutingGraph, Servic
 from ragged_graph.routing_graph.convert import options_from
 from ragged_graph.routing_graph.nodes.invoke import CALL_OPTIONS_KEY, CallOptions
 from ragged_graph.routing_graph.nodes.select import REQUIRED_CAPABILITIES_KEY
+from ragged_graph.routing_graph.report import REQUEST_ID_KEY, SESSION_ID_KEYS
+from ragged_graph.telemetry.tracing import redacting_config
 
 __all__ = ["RaggedRouter"]
 
@@ -78,6 +84,7 @@ class RaggedRouter(BaseChatModel):
     """Stream from the chosen model even on ``invoke`` (callbacks then see each token)."""
 
     _router: Router = PrivateAttr()
+    _services: Services = PrivateAttr()
     _graph: RoutingGraph = PrivateAttr()
 
     def model_post_init(self, context: Any, /) -> None:
@@ -87,6 +94,7 @@ class RaggedRouter(BaseChatModel):
         router = Router(config)
         services = Services.for_router(router)
         self._router = router
+        self._services = services
         self._graph = build_graph(lambda _context: services)
 
     @property
@@ -112,6 +120,15 @@ class RaggedRouter(BaseChatModel):
     def router(self) -> Router:
         """The router making the decisions (its registry, classifier and analyser)."""
         return self._router
+
+    @property
+    def services(self) -> Services:
+        """The router, chat-model factory, health tracker and routing-history writer in use."""
+        return self._services
+
+    def close(self) -> None:
+        """Write the routing-history records still queued (they are also written at exit)."""
+        self._services.close()
 
     @property
     def graph(self) -> RoutingGraph:
@@ -201,7 +218,9 @@ class RaggedRouter(BaseChatModel):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> AIMessage:
-        return super().invoke(input, config, stop=stop, **_configured(config), **kwargs)
+        settings = _configured(config)
+        config = self._traced(config, {**settings, **kwargs})
+        return super().invoke(input, config, stop=stop, **settings, **kwargs)
 
     async def ainvoke(
         self,
@@ -211,7 +230,9 @@ class RaggedRouter(BaseChatModel):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> AIMessage:
-        return await super().ainvoke(input, config, stop=stop, **_configured(config), **kwargs)
+        settings = _configured(config)
+        config = self._traced(config, {**settings, **kwargs})
+        return await super().ainvoke(input, config, stop=stop, **settings, **kwargs)
 
     def stream(
         self,
@@ -221,7 +242,10 @@ class RaggedRouter(BaseChatModel):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
-        yield from super().stream(input, config, stop=stop, **_configured(config), **kwargs)
+        settings = _configured(config)
+        config, parent = _streaming(self._traced(config, {**settings, **kwargs}))
+        kwargs[_STREAM_PARENT] = parent
+        yield from super().stream(input, config, stop=stop, **settings, **kwargs)
 
     async def astream(
         self,
@@ -231,10 +255,40 @@ class RaggedRouter(BaseChatModel):
         stop: list[str] | None = None,
         **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
-        async for chunk in super().astream(
-            input, config, stop=stop, **_configured(config), **kwargs
-        ):
+        settings = _configured(config)
+        config, parent = _streaming(self._traced(config, {**settings, **kwargs}))
+        kwargs[_STREAM_PARENT] = parent
+        async for chunk in super().astream(input, config, stop=stop, **settings, **kwargs):
             yield chunk
+
+    def _get_invocation_params(
+        self, stop: list[str] | None = None, **kwargs: Any
+    ) -> dict[str, Any]:
+        kwargs.pop(_STREAM_PARENT, None)  # plumbing, not a parameter to trace
+        return super()._get_invocation_params(stop=stop, **kwargs)
+
+    def _traced(
+        self, config: RunnableConfig | None, overrides: Mapping[str, Any]
+    ) -> RunnableConfig | None:
+        """``config``, with LangSmith tracers that redact when this call's text must not be
+        traced (``tracing.redact_queries``); swapped in before this call's own run starts."""
+        settings = self._router.config.tracing
+        if settings.redact_queries == "never":
+            return config
+        if settings.redact_queries == "local_only":
+            context = self._context(overrides)
+            if not (context.local_only or self._local_only_persona(context.persona)):
+                return config
+        return redacting_config(config)
+
+    def _local_only_persona(self, name: str | None) -> bool:
+        if name is None:
+            return False
+        try:
+            return self._router.personas.get(name).local_only
+        except UnknownPersonaError:
+            # The call fails on it in the graph; its trace keeps the text out meanwhile.
+            return True
 
     def _run(
         self,
@@ -277,8 +331,19 @@ class RaggedRouter(BaseChatModel):
         configurable: dict[str, Any] = {CALL_OPTIONS_KEY: options}
         if required:
             configurable[REQUIRED_CAPABILITIES_KEY] = sorted(required)
+        # Streaming calls get no run manager from LangChain; `stream()` said which run it is.
+        parent: _ParentRun | None = (
+            run_manager if run_manager is not None else kwargs.get(_STREAM_PARENT)
+        )
+        if parent is not None:
+            # The routing history files the request under this run's id, and its session.
+            configurable[REQUEST_ID_KEY] = str(parent.run_id)
+            metadata = parent.inheritable_metadata
+            session = next((metadata[key] for key in SESSION_ID_KEYS if metadata.get(key)), None)
+            if session is not None:
+                configurable["session_id"] = str(session)
         config: RunnableConfig = {
-            "callbacks": _child_callbacks(run_manager),
+            "callbacks": _child_callbacks(parent),
             "configurable": configurable,
         }
         graph_input = InputState(messages=_as_messages(messages))
@@ -380,9 +445,58 @@ def _as_messages(messages: Sequence[BaseMessage]) -> list[AnyMessage]:
     return cast(list[AnyMessage], list(messages))
 
 
-def _child_callbacks(
-    run_manager: CallbackManagerForLLMRun | AsyncCallbackManagerForLLMRun | None,
-) -> CallbackManager | None:
+class _ParentRun(Protocol):
+    """What the graph needs of the chat-model run it runs in: a run manager has it."""
+
+    @property
+    def run_id(self) -> UUID: ...
+    @property
+    def inheritable_handlers(self) -> list[BaseCallbackHandler]: ...
+    @property
+    def inheritable_tags(self) -> list[str]: ...
+    @property
+    def inheritable_metadata(self) -> dict[str, Any]: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class _StreamParent:
+    """A streaming call's run, settled before it starts (see :func:`_streaming`)."""
+
+    run_id: UUID
+    inheritable_handlers: list[BaseCallbackHandler]
+    inheritable_tags: list[str]
+    inheritable_metadata: dict[str, Any]
+
+
+_STREAM_PARENT = "ragged_stream_parent"
+"""Call keyword carrying the :class:`_StreamParent` from ``stream()`` to ``_stream()``."""
+
+
+def _streaming(config: RunnableConfig | None) -> tuple[RunnableConfig, _StreamParent]:
+    """The config for a streaming call, and its run as the graph's parent.
+
+    LangChain hands ``_stream``/``_astream`` no run manager, so the graph could not run as
+    the call's child (its trace and callbacks would stand apart). The call's run id and
+    callbacks are settled here instead: LangChain starts the run with them, and the graph
+    inherits them.
+    """
+    config = ensure_config(config)
+    run_id = config.get("run_id") or uuid7()
+    manager = CallbackManager.configure(
+        inheritable_callbacks=config.get("callbacks"),
+        inheritable_tags=config.get("tags"),
+        inheritable_metadata=config.get("metadata"),
+    )
+    parent = _StreamParent(
+        run_id=run_id,
+        inheritable_handlers=list(manager.inheritable_handlers),
+        inheritable_tags=list(manager.inheritable_tags),
+        inheritable_metadata=dict(manager.inheritable_metadata),
+    )
+    return {**config, "run_id": run_id, "callbacks": manager}, parent
+
+
+def _child_callbacks(run_manager: _ParentRun | None) -> CallbackManager | None:
     """Callbacks that make the graph run a child of this chat-model run (for tracing)."""
     if run_manager is None:
         return None
@@ -398,7 +512,14 @@ def _child_callbacks(
 
 _SETTINGS = ("persona", "model", "tier", "local_only")
 _CALL_KWARGS = frozenset(
-    {"ragged_tools", "ragged_tool_kwargs", "ragged_schema", "ragged_schema_kwargs", *_SETTINGS}
+    {
+        "ragged_tools",
+        "ragged_tool_kwargs",
+        "ragged_schema",
+        "ragged_schema_kwargs",
+        _STREAM_PARENT,
+        *_SETTINGS,
+    }
 )
 
 

@@ -16,7 +16,7 @@ import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 from urllib.parse import urlsplit
 
 import yaml
@@ -32,11 +32,15 @@ __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_OLLAMA_URL",
     "FallbackSettings",
+    "HistorySettings",
+    "LoggingSettings",
     "OllamaHostConfig",
     "OllamaProviderConfig",
     "ProvidersConfig",
     "RouterConfig",
+    "TracingSettings",
     "default_health_file",
+    "default_history_url",
     "issues_from",
     "load_config",
     "ollama_url_from_env",
@@ -55,6 +59,15 @@ def default_health_file(environ: Mapping[str, str] | None = None) -> Path:
     env = environ if environ is not None else os.environ
     cache = Path(env["XDG_CACHE_HOME"]) if env.get("XDG_CACHE_HOME") else Path.home() / ".cache"
     return cache / "ragged-graph" / "health.json"
+
+
+def default_history_url(environ: Mapping[str, str] | None = None) -> str:
+    """``sqlite:///$XDG_DATA_HOME/ragged-graph/history.sqlite3`` (``~/.local/share`` when unset)."""
+    env = environ if environ is not None else os.environ
+    data = (
+        Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    )
+    return f"sqlite:///{data / 'ragged-graph' / 'history.sqlite3'}"
 
 
 def ollama_url_from_env(environ: Mapping[str, str] | None = None) -> str:
@@ -104,6 +117,77 @@ class FallbackSettings(BaseModel):
     """How long a cooling model or host is skipped before one request may probe it."""
     health_file: str | None = Field(default_factory=lambda: str(default_health_file()))
     """Where cooldowns are written for `ragged-graph models` to show; null: nowhere."""
+
+
+_HISTORY_SCHEMES = ("sqlite", "postgresql")
+"""Database dialects the history supports (``postgres://`` is read as PostgreSQL)."""
+_HISTORY_URL_EXAMPLE = (
+    "sqlite:///path/to/history.sqlite3 or postgresql+psycopg://user:password@host:5432/db"
+)
+
+
+class HistorySettings(BaseModel):
+    """The routing history: one record per request, written in the background."""
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    """Record every request's routing and outcome."""
+    url: str = Field(default_factory=default_history_url)
+    """Where: a SQLAlchemy URL, SQLite (the default file under ``$XDG_DATA_HOME``) or
+    PostgreSQL (``postgresql+psycopg://...``, with the ``postgres`` extra installed).
+    Relative SQLite paths are relative to the working directory; ``~`` is expanded."""
+    query_text: Literal["store", "hash", "omit"] = "hash"
+    """What is kept of the query: its text, a SHA-256 hash of it (to count repeats without
+    keeping the text), or nothing."""
+    hash_salt: str | None = None
+    """A secret mixed into the query hash (HMAC), so that short queries cannot be found by
+    hashing guesses; None: a plain SHA-256."""
+    queue_size: int = Field(default=10_000, ge=1)
+    """Records waiting to be written before new ones are dropped (and counted)."""
+    batch_size: int = Field(default=500, ge=1)
+    """Most records written in one transaction."""
+    flush_interval_s: float = Field(default=0.5, ge=0, le=60)
+    """How long records gather before they are written together (0: at once); the
+    analytics may lag this much behind. ``close()`` and exit write without waiting."""
+    close_timeout_s: float = Field(default=10.0, ge=0)
+    """How long a clean shutdown waits for queued records to be written."""
+
+    @field_validator("url")
+    @classmethod
+    def _must_be_supported_url(cls, value: str) -> str:
+        scheme, separator, rest = value.partition("://")
+        dialect = scheme.split("+", 1)[0].lower() if separator else ""
+        if dialect == "postgres" or scheme.lower() == "postgresql":
+            # The common short forms; SQLAlchemy would pick psycopg2, which is not installed.
+            return f"postgresql+psycopg://{rest}"
+        if dialect not in _HISTORY_SCHEMES:
+            raise ValueError(f"expected a database URL such as {_HISTORY_URL_EXAMPLE}")
+        return value
+
+
+class LoggingSettings(BaseModel):
+    """The decision log: one line per routed request on the ``ragged_graph.decisions`` logger.
+
+    Quiet by default: no handler is added, so lines appear only where the application's own
+    logging shows INFO records. ``stream`` or ``file`` adds a handler for them.
+    """
+
+    model_config = _STRICT
+
+    format: Literal["text", "json"] = "text"
+    """``text``: ``key=value`` pairs; ``json``: one JSON object per line."""
+    level: Literal["DEBUG", "INFO", "WARNING"] = "INFO"
+    """The level decision lines are logged at."""
+    stream: Literal["stderr", "stdout"] | None = None
+    """Also write decision lines to this stream."""
+    file: str | None = None
+    """Also append decision lines to this file."""
+
+    @field_validator("level", mode="before")
+    @classmethod
+    def _level_in_capitals(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
 
 
 class OllamaHostConfig(BaseModel):
@@ -166,6 +250,34 @@ class ProvidersConfig(BaseModel):
     """The Ollama provider."""
 
 
+class TracingSettings(BaseModel):
+    """What LangSmith traces of routed requests carry, when LangSmith tracing is on.
+
+    Every trace carries the routing decision (metadata and tags). ``redact_queries`` decides
+    whether it also carries the request's text: when a request is redacted, every run of it
+    (``RaggedRouter``'s own run, the graph, each node, the chosen model's call) is sent with
+    ``{"redacted": true}`` in place of its inputs and outputs.
+    """
+
+    model_config = _STRICT
+
+    redact_queries: Literal["always", "local_only", "never"] = "local_only"
+    """``always``: no request's text is traced; ``local_only``: the text of requests that
+    must stay on this machine (the ``private`` persona, any ``local_only`` persona or call)
+    is not traced; ``never``: every request is traced in full. ``true``/``false`` mean
+    ``always``/``never``. Applies to calls through ``RaggedRouter``; a graph run directly
+    (``graph.invoke``, ``langgraph dev``) posts its input when the run starts, before the
+    persona is known: redact those with ``ragged_graph.telemetry.tracing.redacting_config``
+    or LangSmith's ``LANGSMITH_HIDE_INPUTS`` and ``LANGSMITH_HIDE_OUTPUTS``."""
+
+    @field_validator("redact_queries", mode="before")
+    @classmethod
+    def _booleans_are_always_or_never(cls, value: object) -> object:
+        if isinstance(value, bool):
+            return "always" if value else "never"
+        return value
+
+
 class RouterConfig(BaseModel):
     """Every setting of the router."""
 
@@ -187,6 +299,12 @@ class RouterConfig(BaseModel):
     """Provider settings."""
     hardware: HardwareOverride | None = None
     """Overrides hardware detection, to reproduce routing on any machine."""
+    history: HistorySettings = Field(default_factory=HistorySettings)
+    """The routing history (database, privacy of the query text, queue)."""
+    logging: LoggingSettings = Field(default_factory=LoggingSettings)
+    """The decision log."""
+    tracing: TracingSettings = Field(default_factory=TracingSettings)
+    """What LangSmith traces carry (query text redaction)."""
 
     _source: str | None = PrivateAttr(default=None)
 

@@ -7,7 +7,14 @@ import sys
 
 import typer
 
-from ragged_graph.cli import config_cmd, eval_cmd, hardware_cmd, models_cmd, route_cmd
+from ragged_graph.cli import (
+    analytics_cmd,
+    config_cmd,
+    eval_cmd,
+    hardware_cmd,
+    models_cmd,
+    route_cmd,
+)
 
 __all__ = ["app", "main"]
 
@@ -22,6 +29,7 @@ app.command("route")(route_cmd.route)
 app.command("ask")(route_cmd.ask)
 app.command("models")(models_cmd.models)
 app.command("hardware")(hardware_cmd.hardware)
+app.command("analytics")(analytics_cmd.analytics)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(eval_cmd.app, name="eval")
 

@@ -23,6 +23,7 @@ from ragged_graph.routing_graph.nodes import (
 from ragged_graph.routing_graph.nodes.invoke import last_attempt_failed
 from ragged_graph.routing_graph.services import ServicesProvider, default_services
 from ragged_graph.routing_graph.state import Context, InputState, OutputState, State
+from ragged_graph.telemetry.tracing import with_attempts_traced
 
 __all__ = ["RoutingGraph", "build_graph", "graph"]
 
@@ -35,13 +36,14 @@ def _both(func: Callable[..., Any], name: str) -> RunnableCallable:
     """A node that runs ``func`` inline in sync and async runs alike.
 
     The deciding nodes are fast, pure Python: a thread hop per node in async runs (LangGraph's
-    default for sync functions) would cost more than the work itself.
+    default for sync functions) would cost more than the work itself. Not traced itself: the
+    node's run (named after the node) is the one traces show, as for plain functions.
     """
 
     async def run_inline(*args: Any, **kwargs: Any) -> Any:
         return func(*args, **kwargs)
 
-    return RunnableCallable(func, run_inline, name=name)
+    return RunnableCallable(func, run_inline, name=name, trace=False)
 
 
 def _after_invoke(state: State) -> str:
@@ -50,7 +52,8 @@ def _after_invoke(state: State) -> str:
 
 def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     """The compiled routing graph; ``provide`` gives each run its router and chat models."""
-    invoke, ainvoke = make_invoke(provide)
+    # The invoke node attaches its attempts to the graph's trace (a no-op without a tracer).
+    invoke, ainvoke = with_attempts_traced(*make_invoke(provide))
     builder = StateGraph(
         State, context_schema=Context, input_schema=InputState, output_schema=OutputState
     )
@@ -60,8 +63,8 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     # Not inline: selecting reads the live Ollama inventory (blocking HTTP, up to the discovery
     # timeout per host), which must not stall the event loop; async runs do it in a thread.
     builder.add_node("select", make_select(provide))
-    builder.add_node("invoke", RunnableCallable(invoke, ainvoke, name="invoke"))
-    builder.add_node("fallback", _both(make_fallback(), "fallback"))
+    builder.add_node("invoke", RunnableCallable(invoke, ainvoke, name="invoke", trace=False))
+    builder.add_node("fallback", _both(make_fallback(provide), "fallback"))
     builder.add_edge(START, "classify")
     builder.add_edge("classify", "complexity")
     builder.add_edge("complexity", "persona")

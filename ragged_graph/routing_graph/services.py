@@ -7,13 +7,21 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from ragged_graph.config import load_config
+from ragged_graph.config import RouterConfig, load_config
 from ragged_graph.providers.factory import ChatModelFactory
 from ragged_graph.providers.health import HealthTracker
 from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph.state import Context
+from ragged_graph.telemetry.decision_log import DecisionLog, add_decision_handler
+from ragged_graph.telemetry.writer import HistoryWriter
 
-__all__ = ["Services", "ServicesProvider", "default_services"]
+__all__ = [
+    "Services",
+    "ServicesProvider",
+    "decision_log_for",
+    "default_services",
+    "history_writer_for",
+]
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -26,6 +34,10 @@ class Services:
     """Makes the chat models that answer."""
     health: HealthTracker
     """Cooldowns of failing models and hosts, shared by every request."""
+    history: HistoryWriter | None = None
+    """Writes one routing-history record per request; None when the history is off."""
+    decision_log: DecisionLog | None = None
+    """Logs one line per decision; None: no decision log."""
 
     @classmethod
     def for_router(cls, router: Router) -> Services:
@@ -36,7 +48,42 @@ class Services:
             cooldown_s=settings.cooldown_s,
             state_file=Path(settings.health_file) if settings.health_file else None,
         )
-        return cls(router=router, models=ChatModelFactory(router.config), health=health)
+        return cls(
+            router=router,
+            models=ChatModelFactory(router.config),
+            health=health,
+            history=history_writer_for(router.config),
+            decision_log=decision_log_for(router.config),
+        )
+
+    def close(self) -> None:
+        """Write the history records still queued (they are also written at exit)."""
+        if self.history is not None:
+            self.history.close()
+
+
+def history_writer_for(config: RouterConfig) -> HistoryWriter | None:
+    """The history writer ``config`` asks for (it connects on its first record)."""
+    settings = config.history
+    if not settings.enabled:
+        return None
+    return HistoryWriter(
+        settings.url,
+        queue_size=settings.queue_size,
+        batch_size=settings.batch_size,
+        flush_interval_s=settings.flush_interval_s,
+        close_timeout_s=settings.close_timeout_s,
+    )
+
+
+def decision_log_for(config: RouterConfig) -> DecisionLog:
+    """The decision log ``config`` asks for, with its stream or file handler in place."""
+    settings = config.logging
+    if settings.stream or settings.file:
+        add_decision_handler(
+            format=settings.format, level=settings.level, stream=settings.stream, file=settings.file
+        )
+    return DecisionLog(settings.format, settings.level)
 
 
 ServicesProvider = Callable[[Context], Services]

@@ -84,6 +84,8 @@ class State(InputState, OutputState, total=False):
     """The models to try in order: the chosen one, then its fallbacks."""
     position: int
     """Index in ``chain`` of the model being tried."""
+    started_at: float
+    """When the run started (Unix time), for the routing history's latency."""
 
 
 @dataclass(kw_only=True)

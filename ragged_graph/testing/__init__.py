@@ -5,8 +5,10 @@
     with OllamaServer([ScriptedModel(name="qwen2.5:7b", answer="Hi")]) as server:
         ChatOllama(model="qwen2.5:7b", base_url=server.base_url).invoke("Hello")
 
-The pytest fixtures `ollama_server` and `ollama_server_factory` come with the package
-(pytest plugin `ragged_graph.testing.pytest_plugin`).
+`LangSmithReceiver` takes the runs the real `langsmith` client sends, for tests to read.
+
+The pytest fixtures `ollama_server`, `ollama_server_factory` and `langsmith_receiver` come
+with the package (pytest plugin `ragged_graph.testing.pytest_plugin`).
 """
 
 from ragged_graph.testing._defaults import DEFAULT_MODELS
@@ -21,6 +23,11 @@ from ragged_graph.testing._scripts import (
     ToolCall,
 )
 from ragged_graph.testing._server import OLLAMA_VERSION, OllamaServer
+from ragged_graph.testing.langsmith_receiver import (
+    LangSmithReceiver,
+    ReceivedRequest,
+    ReceivedRun,
+)
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -28,7 +35,10 @@ __all__ = [
     "AnswerFunction",
     "ChatRequest",
     "Fault",
+    "LangSmithReceiver",
     "OllamaServer",
+    "ReceivedRequest",
+    "ReceivedRun",
     "RecordedRequest",
     "Reply",
     "ScriptedModel",

@@ -7,6 +7,7 @@ from typing import Any
 from langgraph.runtime import Runtime
 
 from ragged_graph.routing_graph.convert import context_of, query_of, task_to_state
+from ragged_graph.routing_graph.report import started_now
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
 
@@ -15,9 +16,10 @@ __all__ = ["make_classify"]
 
 def make_classify(provide: ServicesProvider) -> Any:
     def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+        started = started_now()
         router = provide(context_of(runtime)).router
         query = query_of(state)
         task = router.classify(router.prepare(query, state.get("documents")))
-        return {"query": query, "task": task_to_state(task)}
+        return {"query": query, "task": task_to_state(task), **started}
 
     return classify

@@ -4,17 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from ragged_graph.errors import AllModelsFailedError, FailedAttempt
-from ragged_graph.routing_graph.state import State
+from langchain_core.runnables import RunnableConfig
+from langgraph.runtime import Runtime
+
+from ragged_graph.errors import AllModelsFailedError, ErrorCode, FailedAttempt
+from ragged_graph.routing_graph.convert import context_of
+from ragged_graph.routing_graph.report import report_request
+from ragged_graph.routing_graph.services import ServicesProvider
+from ragged_graph.routing_graph.state import Context, State
 
 __all__ = ["make_fallback"]
 
 
-def make_fallback() -> Any:
-    def fallback(state: State) -> dict[str, Any]:
+def make_fallback(provide: ServicesProvider) -> Any:
+    def fallback(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         position = state.get("position", 0) + 1
         if position < len(state["chain"]):
             return {"position": position}
+        attempts = state.get("attempts", [])
+        report_request(
+            provide(context_of(runtime)),
+            state,
+            config,
+            attempts,
+            outcome=str(ErrorCode.ALL_MODELS_FAILED),
+        )
         failures = [
             FailedAttempt(
                 model=attempt["model"],
@@ -23,7 +37,7 @@ def make_fallback() -> Any:
                 message=attempt["error"] or "",
                 latency_ms=attempt["latency_ms"],
             )
-            for attempt in state.get("attempts", [])
+            for attempt in attempts
             if not attempt["ok"]
         ]
         raise AllModelsFailedError(failures)

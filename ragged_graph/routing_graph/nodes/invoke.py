@@ -36,9 +36,12 @@ from langgraph.runtime import Runtime
 from ragged_graph.errors import ModelCoolingDownError, ProviderError, StreamInterruptedError
 from ragged_graph.providers.errors import PROVIDER_FAILURES, is_transient, to_provider_error
 from ragged_graph.providers.health import HealthTracker
+from ragged_graph.registry.cards import ModelCard
 from ragged_graph.routing_graph.convert import context_of, message_text
+from ragged_graph.routing_graph.report import report_request
 from ragged_graph.routing_graph.services import Services, ServicesProvider
 from ragged_graph.routing_graph.state import AttemptRecord, Context, State
+from ragged_graph.telemetry.tracing import tracers_only
 
 __all__ = ["CALL_OPTIONS_KEY", "CallOptions", "last_attempt_failed", "make_invoke"]
 
@@ -88,6 +91,7 @@ class _Call:
     backoff_max_s: float
     restart_stream: bool
     health: HealthTracker
+    card: ModelCard
 
 
 def _messages_for(state: State) -> list[BaseMessage]:
@@ -164,9 +168,12 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
         backoff_max_s=retries.retry_backoff_max_s,
         restart_stream=retries.restart_stream_on_failure,
         health=services.health,
+        card=card,
         # A relaying caller reports the call to its own callbacks; the inner model reporting
-        # too would count every call and token twice.
-        config={"callbacks": [], "tags": [_NOSTREAM_TAG]} if options.relay else {},
+        # too would count every call and token twice. Tracers keep it (redacted if they are).
+        config=(
+            {"callbacks": tracers_only(config), "tags": [_NOSTREAM_TAG]} if options.relay else {}
+        ),
         options=options,
     )
 
@@ -214,7 +221,14 @@ class _Stream:
         )
 
 
-def _answer(state: State, call: _Call, result: Any, records: list[AttemptRecord]) -> dict[str, Any]:
+def _answer(
+    state: State,
+    call: _Call,
+    result: Any,
+    records: list[AttemptRecord],
+    services: Services,
+    config: RunnableConfig,
+) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if call.options.schema is not None:
         # Structured output travels on the message, for RaggedRouter to hand back.
@@ -232,7 +246,22 @@ def _answer(state: State, call: _Call, result: Any, records: list[AttemptRecord]
             "additional_kwargs": {**message.additional_kwargs, **extra},
         }
     )
+    report_request(services, state, config, attempts, answer=answer, card=call.card)
     return {"messages": [answer], "answer": message_text(answer), "attempts": records}
+
+
+def _report_interrupted(
+    state: State,
+    call: _Call,
+    stream: _Stream,
+    records: list[AttemptRecord],
+    error: StreamInterruptedError,
+    services: Services,
+    config: RunnableConfig,
+) -> None:
+    """The request ends here: its stream broke after the caller showed some of it."""
+    attempts = [*state.get("attempts", []), *records, stream.record(error)]
+    report_request(services, state, config, attempts, outcome=str(error.code))
 
 
 def _typed_failure(call: _Call, exc: BaseException, stream: _Stream) -> ProviderError:
@@ -300,7 +329,11 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                     for chunk in call.runnable.stream(call.messages, call.config):
                         stream.add(chunk)
             except PROVIDER_FAILURES as exc:
-                error = _typed_failure(call, exc, stream)
+                try:
+                    error = _typed_failure(call, exc, stream)
+                except StreamInterruptedError as interrupted:
+                    _report_interrupted(state, call, stream, records, interrupted, services, config)
+                    raise
                 call.health.record_failure(error)
                 records.append(stream.record(error))
                 delay = _retry_delay(call, error, len(records) - 1)
@@ -310,7 +343,7 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                 continue
             call.health.record_success(call.model, call.host)
             records.append(stream.record(None))
-            return _answer(state, call, stream.collected, records)
+            return _answer(state, call, stream.collected, records, services, config)
 
     async def ainvoke(
         state: State, config: RunnableConfig, runtime: Runtime[Context]
@@ -330,7 +363,11 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                     async for chunk in call.runnable.astream(call.messages, call.config):
                         stream.add(chunk)
             except PROVIDER_FAILURES as exc:
-                error = _typed_failure(call, exc, stream)
+                try:
+                    error = _typed_failure(call, exc, stream)
+                except StreamInterruptedError as interrupted:
+                    _report_interrupted(state, call, stream, records, interrupted, services, config)
+                    raise
                 call.health.record_failure(error)
                 records.append(stream.record(error))
                 delay = _retry_delay(call, error, len(records) - 1)
@@ -340,7 +377,7 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                 continue
             call.health.record_success(call.model, call.host)
             records.append(stream.record(None))
-            return _answer(state, call, stream.collected, records)
+            return _answer(state, call, stream.collected, records, services, config)
 
     return invoke, ainvoke
 

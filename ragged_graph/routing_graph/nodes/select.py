@@ -16,6 +16,7 @@ from ragged_graph.routing_graph.convert import (
 )
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
+from ragged_graph.telemetry.tracing import redacts, trace_decision
 
 __all__ = ["REQUIRED_CAPABILITIES_KEY", "make_select"]
 
@@ -31,15 +32,20 @@ def make_select(provide: ServicesProvider) -> Any:
         required = (config.get("configurable") or {}).get(REQUIRED_CAPABILITIES_KEY)
         if required:
             options = options.with_capabilities(frozenset(required))
+        persona = persona_from_state(state["persona"])
         decision = router.select(
             router.prepare(state["query"], state.get("documents")),
             task_from_state(state["task"]),
             assessment_from_state(state["complexity"]),
-            persona_from_state(state["persona"]),
+            persona,
             options,
         )
+        decided = decision.model_dump(mode="json")
+        # The decision goes on the traced graph run (a no-op without a tracer).
+        redact = redacts(router.config.tracing, local_only=options.local_only or persona.local_only)
+        trace_decision(config, decided, redact=redact)
         return {
-            "decision": decision.model_dump(mode="json"),
+            "decision": decided,
             "chain": [decision.model, *decision.fallbacks],
             "position": 0,
         }

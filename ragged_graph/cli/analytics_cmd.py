@@ -1,0 +1,132 @@
+"""`ragged-graph analytics`: metrics over the routing history, per model, tier, persona, host."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich import box
+from rich.table import Column, Table
+
+from ragged_graph.cli._output import (
+    console,
+    error_console,
+    load_cli_config,
+    print_json,
+    user_errors,
+)
+
+__all__ = ["analytics"]
+
+_SECTIONS = (
+    ("by_model", "chosen model"),
+    ("by_answered_by", "answered by"),
+    ("by_tier", "tier"),
+    ("by_persona", "persona"),
+    ("by_host", "host"),
+)
+
+
+def analytics(
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            "-s",
+            help="Only requests from then on: a duration back from now (30m, 1h, 1d, 2w) "
+            "or an ISO date or time (UTC unless it names a zone).",
+        ),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    config: Annotated[
+        Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
+    ] = None,
+) -> None:
+    """Latency, time to first token, speed, errors, fallbacks and cost from the routing
+    history (the database `history.url` names), per model, tier, persona and host."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ragged_graph.telemetry.metrics import compute_metrics, metrics_from_rows, parse_since
+    from ragged_graph.telemetry.store import HistoryStore, sqlite_file
+    from ragged_graph.telemetry.writer import safe_url
+
+    router_config = load_cli_config(config)
+    with user_errors():
+        start = parse_since(since) if since is not None else None
+    url = router_config.history.url
+    file = sqlite_file(url)
+    store = HistoryStore(url)
+    try:
+        if file is not None and not file.exists():
+            # Reading must not create an empty database where none was.
+            error_console.print(f"no routing history yet at {file}", highlight=False)
+            metrics = metrics_from_rows([], since=start)
+        else:
+            metrics = compute_metrics(store, since=start)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        error_console.print(
+            f"error: cannot read the routing history at {safe_url(url)}: {cause}".strip(),
+            highlight=False,
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(3) from None
+    finally:
+        store.close()
+    if as_json:
+        print_json(metrics)
+        return
+    period = f"since {metrics.since:%Y-%m-%d %H:%M:%S} UTC" if metrics.since else "all time"
+    overall = metrics.overall
+    console.print(
+        f"[bold]{metrics.requests}[/] requests ({period}) · "
+        f"error rate {overall.error_rate:.1%} · fallback rate {overall.fallback_rate:.1%} · "
+        f"latency p50 {_ms(overall.latency_p50_ms)} p95 {_ms(overall.latency_p95_ms)} · "
+        f"cost ${overall.cost_usd:.4f}",
+        highlight=False,
+    )
+    if not metrics.requests:
+        return
+    console.print("latency p50/p95/p99 and median time to first token (TTFT) in ms", style="dim")
+    for attribute, title in _SECTIONS:
+        table = Table(
+            Column(title, no_wrap=True),
+            *(Column(header, justify="right", no_wrap=True) for header in _HEADERS),
+            title=f"by {title}",
+            title_justify="left",
+            box=box.SIMPLE_HEAD,
+            padding=(0, 0),
+            pad_edge=False,
+            show_edge=False,
+        )
+        for group in getattr(metrics, attribute):
+            table.add_row(
+                group.key if group.key is not None else "-",
+                str(group.requests),
+                f"{group.share:.0%}",
+                _number(group.latency_p50_ms),
+                _number(group.latency_p95_ms),
+                _number(group.latency_p99_ms),
+                _number(group.first_token_p50_ms),
+                _number(group.tokens_per_s),
+                f"{group.error_rate:.0%}",
+                f"{group.fallback_rate:.0%}",
+                f"{group.cost_usd:.4f}",
+            )
+        console.print(table)
+
+
+_HEADERS = ("reqs", "share", "p50", "p95", "p99", "TTFT", "tok/s", "errors", "fallbk", "cost $")
+"""Latency percentiles and median time to first token are in milliseconds."""
+
+
+def _number(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.0f}" if value >= 100 else f"{value:.1f}"
+
+
+def _ms(value: float | None) -> str:
+    return f"{value:.1f} ms" if value is not None else "-"

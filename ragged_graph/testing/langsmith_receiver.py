@@ -1,0 +1,547 @@
+"""A LangSmith-protocol receiver on a loopback port, for testing traces offline.
+
+Point the real ``langsmith`` client at it (``LANGSMITH_ENDPOINT=receiver.base_url``,
+``LANGSMITH_API_KEY``, ``LANGSMITH_TRACING=true``; the ``langsmith_receiver`` pytest fixture
+does all of it) and read back what the client sent, runs merged by id:
+
+    with LangSmithReceiver() as receiver:
+        ...  # traced work, then langchain_core.tracers.langchain.wait_for_all_tracers()
+        root = receiver.run("ragged_graph")
+        assert "tier:fast" in root.tags
+        assert [r.name for r in receiver.children(root)] == ["classify", ...]
+
+It speaks the ingestion side of the API the client uses: ``GET /info``, which tells the
+client how to send (``ingest``: ``"compressed"``, zstd multipart like LangSmith's cloud;
+``"multipart"``; or ``"batch"``, JSON on ``/runs/batch``), ``POST /runs/multipart`` (form
+parts ``post.<id>``, ``patch.<id>``, ``post.<id>.inputs``, ``.outputs``, ``.events``,
+``.extra``, ``.error``, ``.serialized``, ``attachment.<id>.<name>``), ``POST /runs/batch``
+(``{"post": [...], "patch": [...]}``), ``POST /runs`` and ``PATCH /runs/<id>``. A run's
+fields are the post's, overwritten by each patch's (fields a patch leaves out or sends as
+null are kept).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+import socket
+import socketserver
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from types import TracebackType
+from typing import Any, Literal, Self, cast
+from urllib.parse import urlsplit
+
+__all__ = ["Ingest", "LangSmithReceiver", "ReceivedRequest", "ReceivedRun"]
+
+Ingest = Literal["compressed", "multipart", "batch"]
+"""How ``/info`` tells the client to send runs."""
+
+_RUN_FIELDS = ("inputs", "outputs", "events", "extra", "error", "serialized")
+_JSON = "application/json"
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class ReceivedRequest:
+    """One HTTP request the receiver got (body decompressed)."""
+
+    method: str
+    """``GET``, ``POST``, ``PATCH``."""
+    path: str
+    """The path, without the query string."""
+    headers: Mapping[str, str]
+    """Request headers, names in lower case."""
+    body: bytes
+    """The body as sent, after undoing ``Content-Encoding: zstd``."""
+    time: float
+    """When it arrived (``time.time()``)."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReceivedRun:
+    """A run as the receiver has it: its post merged with its patches."""
+
+    id: str
+    name: str | None
+    run_type: str | None
+    trace_id: str | None
+    parent_run_id: str | None
+    dotted_order: str | None
+    session_name: str | None
+    start_time: str | None
+    end_time: str | None
+    tags: tuple[str, ...]
+    extra: Mapping[str, Any]
+    inputs: Mapping[str, Any] | None
+    outputs: Mapping[str, Any] | None
+    error: str | None
+    events: tuple[Mapping[str, Any], ...]
+    attachments: Mapping[str, bytes] = field(default_factory=dict)
+    """Attachment parts by name."""
+    operations: tuple[str, ...] = ()
+    """``post`` and ``patch`` in the order they arrived for this run."""
+    fields: Mapping[str, Any] = field(default_factory=dict)
+    """Every field, merged, as received."""
+
+    @property
+    def metadata(self) -> Mapping[str, Any]:
+        """``extra.metadata``."""
+        return cast("Mapping[str, Any]", self.extra.get("metadata") or {})
+
+    @property
+    def ended(self) -> bool:
+        """Whether an end time arrived."""
+        return self.end_time is not None
+
+
+class _Store:
+    """Run operations by id, in arrival order."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.changed = threading.Condition(self.lock)
+        self.operations: dict[str, list[tuple[str, dict[str, Any]]]] = {}
+        self.attachments: dict[str, dict[str, bytes]] = {}
+        self.requests: list[ReceivedRequest] = []
+
+    def add(self, operation: str, run: dict[str, Any]) -> None:
+        run_id = str(run.get("id"))
+        with self.lock:
+            self.operations.setdefault(run_id, []).append((operation, run))
+            self.changed.notify_all()
+
+    def attach(self, run_id: str, name: str, data: bytes) -> None:
+        with self.lock:
+            self.attachments.setdefault(run_id, {})[name] = data
+
+    def runs(self) -> list[ReceivedRun]:
+        with self.lock:
+            operations = {key: list(ops) for key, ops in self.operations.items()}
+            attachments = {key: dict(value) for key, value in self.attachments.items()}
+        return sorted(
+            (
+                _merged(run_id, ops, attachments.get(run_id, {}))
+                for run_id, ops in operations.items()
+            ),
+            key=lambda run: (run.dotted_order or "", run.start_time or ""),
+        )
+
+
+def _merged(
+    run_id: str, operations: list[tuple[str, dict[str, Any]]], attachments: dict[str, bytes]
+) -> ReceivedRun:
+    fields: dict[str, Any] = {}
+    # A post that arrives after a patch (they travel in separate batches) still goes first.
+    ordered = sorted(operations, key=lambda op: op[0] != "post")
+    for _operation, run in ordered:
+        fields.update({key: value for key, value in run.items() if value is not None})
+
+    def text(key: str) -> str | None:
+        value = fields.get(key)
+        return None if value is None else str(value)
+
+    return ReceivedRun(
+        id=run_id,
+        name=text("name"),
+        run_type=text("run_type"),
+        trace_id=text("trace_id"),
+        parent_run_id=text("parent_run_id"),
+        dotted_order=text("dotted_order"),
+        session_name=text("session_name"),
+        start_time=text("start_time"),
+        end_time=text("end_time"),
+        tags=tuple(fields.get("tags") or ()),
+        extra=fields.get("extra") or {},
+        inputs=fields.get("inputs"),
+        outputs=fields.get("outputs"),
+        error=text("error"),
+        events=tuple(fields.get("events") or ()),
+        attachments=attachments,
+        operations=tuple(operation for operation, _ in operations),
+        fields=fields,
+    )
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    request_queue_size = 1024
+    daemon_threads = True
+    allow_reuse_address = True
+    block_on_close = False
+
+    def __init__(self, address: tuple[str, int], owner: LangSmithReceiver) -> None:
+        self.owner = owner
+        self.connections: set[socket.socket] = set()
+        self.connections_lock = threading.Lock()
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup; skip it.
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def get_request(self) -> tuple[socket.socket, Any]:
+        connection, address = super().get_request()
+        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        with self.connections_lock:
+            self.connections.add(connection)
+        return connection, address
+
+    def shutdown_request(self, request: Any) -> None:
+        with self.connections_lock:
+            self.connections.discard(request)
+        super().shutdown_request(request)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if self.owner.verbose:
+            super().handle_error(request, client_address)
+
+    def drop_connections(self) -> None:
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            with contextlib.suppress(OSError):
+                connection.shutdown(socket.SHUT_RDWR)
+
+
+class _BadRequestError(Exception):
+    pass
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "langsmith-test-receiver"
+    sys_version = ""
+
+    @property
+    def owner(self) -> LangSmithReceiver:
+        return cast("_HTTPServer", self.server).owner
+
+    def log_message(self, format: str, *args: Any) -> None:
+        if self.owner.verbose:
+            super().log_message(format, *args)
+
+    def do_GET(self) -> None:
+        self._dispatch()
+
+    def do_POST(self) -> None:
+        self._dispatch()
+
+    def do_PATCH(self) -> None:
+        self._dispatch()
+
+    def _dispatch(self) -> None:
+        path = urlsplit(self.path).path.rstrip("/") or "/"
+        try:
+            body = self._body()
+        except _BadRequestError as exc:
+            self._reply(400, {"detail": str(exc)})
+            return
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        self.owner._store_request(
+            ReceivedRequest(
+                method=self.command, path=path, headers=headers, body=body, time=time.time()
+            )
+        )
+        key = self.owner.api_key
+        if key is not None and path != "/info" and headers.get("x-api-key") != key:
+            self._reply(401, {"detail": "Invalid token"})
+            return
+        try:
+            status, answer = self._route(path, body)
+        except (_BadRequestError, ValueError, KeyError, TypeError) as exc:
+            status, answer = 400, {"detail": f"{type(exc).__name__}: {exc}"}
+        self._reply(status, answer)
+
+    def _route(self, path: str, body: bytes) -> tuple[int, Any]:
+        method, owner = self.command, self.owner
+        if path == "/info" and method == "GET":
+            return 200, owner.info()
+        if path == "/runs/multipart" and method == "POST":
+            if owner.ingest == "batch":
+                return 404, {"detail": "Not Found"}
+            self._multipart(body)
+            return 202, {}
+        if path == "/runs/batch" and method == "POST":
+            batch = json.loads(body)
+            for operation in ("post", "patch"):
+                for run in batch.get(operation) or ():
+                    owner._store.add(operation, run)
+            return 202, {}
+        if path == "/runs" and method == "POST":
+            owner._store.add("post", json.loads(body))
+            return 202, {}
+        if path.startswith("/runs/") and method == "PATCH":
+            run = json.loads(body)
+            run.setdefault("id", path.removeprefix("/runs/"))
+            owner._store.add("patch", run)
+            return 202, {}
+        return 404, {"detail": "Not Found"}
+
+    def _body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            data = self._chunked()
+        else:
+            length = int(self.headers.get("Content-Length") or 0)
+            data = self.rfile.read(length) if length else b""
+        if self.headers.get("Content-Encoding", "").lower() == "zstd":
+            import zstandard  # a dependency of langsmith
+
+            reader = zstandard.ZstdDecompressor().stream_reader(
+                io.BytesIO(data), read_across_frames=True
+            )
+            data = reader.read()
+        return data
+
+    def _chunked(self) -> bytes:
+        parts: list[bytes] = []
+        while True:
+            size_line = self.rfile.readline()
+            if not size_line:
+                raise _BadRequestError("truncated chunked body")
+            size = int(size_line.split(b";")[0].strip() or b"0", 16)
+            if size == 0:
+                while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                    pass
+                return b"".join(parts)
+            parts.append(self.rfile.read(size))
+            self.rfile.readline()
+
+    def _multipart(self, body: bytes) -> None:
+        content_type = self.headers.get("Content-Type", "")
+        boundary = _parameter(content_type, "boundary")
+        if not content_type.startswith("multipart/form-data") or boundary is None:
+            raise _BadRequestError("expected multipart/form-data with a boundary")
+        runs: dict[tuple[str, str], dict[str, Any]] = {}
+        for name, data in _form_parts(body, boundary):
+            kind, _, rest = name.partition(".")
+            run_id, _, key = rest.partition(".")
+            if kind == "attachment":
+                self.owner._store.attach(run_id, key, data)
+                continue
+            if kind not in ("post", "patch") or not run_id:
+                raise _BadRequestError(f"unexpected form part {name!r}")
+            run = runs.setdefault((kind, run_id), {"id": run_id})
+            value = json.loads(data)
+            if key:
+                if key not in _RUN_FIELDS:
+                    raise _BadRequestError(f"unexpected run field {key!r} in part {name!r}")
+                run[key] = value
+            else:
+                run.update(value)
+        for (kind, _run_id), run in runs.items():
+            self.owner._store.add(kind, run)
+
+    def _reply(self, status: int, answer: Any) -> None:
+        data = json.dumps(answer).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", _JSON)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _parameter(header: str, name: str) -> str | None:
+    for piece in header.split(";")[1:]:
+        key, _, value = piece.strip().partition("=")
+        if key.lower() == name:
+            return value.strip().strip('"')
+    return None
+
+
+def _form_parts(body: bytes, boundary: str) -> Iterator[tuple[str, bytes]]:
+    """``(name, content)`` of each part of a ``multipart/form-data`` body."""
+    delimiter = b"--" + boundary.encode()
+    sections = body.split(delimiter)
+    # Before the first delimiter: a preamble; after the last (``--``): the epilogue.
+    for section in sections[1:]:
+        if section.startswith(b"--"):
+            return
+        head, separator, content = section.partition(b"\r\n\r\n")
+        if not separator:
+            raise _BadRequestError("a form part without headers")
+        if content.endswith(b"\r\n"):
+            content = content[:-2]
+        name = None
+        for line in head.decode("latin-1").split("\r\n"):
+            header, _, value = line.partition(":")
+            if header.strip().lower() == "content-disposition":
+                name = _parameter(value.strip(), "name")
+        if name is None:
+            raise _BadRequestError("a form part without a name")
+        yield name, content
+    raise _BadRequestError("the multipart body has no closing delimiter")
+
+
+class LangSmithReceiver:
+    """An HTTP server taking runs from the real ``langsmith`` client, for tests to read.
+
+    Use it as a context manager, or call ``start()`` and ``stop()``. ``api_key``: when set,
+    requests without it in ``x-api-key`` get 401 (``/info`` answers anyway).
+    """
+
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        ingest: Ingest = "compressed",
+        api_key: str | None = None,
+        verbose: bool = False,
+    ) -> None:
+        self.host = host
+        self.ingest: Ingest = ingest
+        self.api_key = api_key
+        self.verbose = verbose
+        self._requested_port = port
+        self._port: int | None = None
+        self._store = _Store()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- life cycle -----------------------------------------------------------------------
+
+    def start(self) -> Self:
+        """Bind and serve in a daemon thread; returns self."""
+        if self._httpd is not None:
+            raise RuntimeError("LangSmithReceiver is already running")
+        port = self._port if self._port is not None else self._requested_port
+        httpd = _HTTPServer((self.host, port), self)
+        self._port = int(httpd.server_address[1])
+        self._httpd = httpd
+        self._thread = threading.Thread(
+            target=httpd.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"langsmith-test-receiver:{self._port}",
+            daemon=True,
+        )
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving and close every connection (what was received stays readable)."""
+        httpd, thread = self._httpd, self._thread
+        if httpd is None:
+            return
+        self._httpd = self._thread = None
+        httpd.shutdown()
+        httpd.server_close()
+        httpd.drop_connections()
+        if thread is not None:
+            thread.join(timeout=5)
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        """The bound port (known once started)."""
+        if self._port is None:
+            raise RuntimeError("LangSmithReceiver has not been started")
+        return self._port
+
+    @property
+    def base_url(self) -> str:
+        """``http://HOST:PORT``, for ``LANGSMITH_ENDPOINT``."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"http://{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        where = self.base_url if self._port is not None else "not started"
+        return f"LangSmithReceiver({where}, ingest={self.ingest!r})"
+
+    def info(self) -> dict[str, Any]:
+        """What ``GET /info`` answers."""
+        return {
+            "version": "0.0.0-ragged-graph-test",
+            "license_expiration_time": None,
+            "batch_ingest_config": {
+                "use_multipart_endpoint": self.ingest != "batch",
+                "scale_up_qsize_trigger": 1000,
+                "scale_up_nthreads_limit": 16,
+                "scale_down_nempty_trigger": 4,
+                "size_limit": 100,
+                "size_limit_bytes": 20_971_520,
+            },
+            "instance_flags": {"zstd_compression_enabled": self.ingest == "compressed"},
+        }
+
+    # -- what arrived ---------------------------------------------------------------------
+
+    def _store_request(self, request: ReceivedRequest) -> None:
+        with self._store.lock:
+            self._store.requests.append(request)
+
+    @property
+    def requests(self) -> list[ReceivedRequest]:
+        """Every request received, in order (a copy)."""
+        with self._store.lock:
+            return list(self._store.requests)
+
+    def received_bytes(self) -> bytes:
+        """Every request body received (decompressed), joined: to check what was never sent."""
+        return b"\n".join(request.body for request in self.requests)
+
+    def runs(self, name: str | None = None, *, trace_id: str | None = None) -> list[ReceivedRun]:
+        """The runs received, merged by id, in trace order; only those named ``name`` and in
+        trace ``trace_id`` when given."""
+        return [
+            run
+            for run in self._store.runs()
+            if (name is None or run.name == name) and (trace_id is None or run.trace_id == trace_id)
+        ]
+
+    def run(self, name: str, *, trace_id: str | None = None) -> ReceivedRun:
+        """The one run named ``name`` (AssertionError unless there is exactly one)."""
+        found = self.runs(name, trace_id=trace_id)
+        names = sorted({str(run.name) for run in self.runs()})
+        assert len(found) == 1, f"{len(found)} runs named {name!r}; received: {names}"
+        return found[0]
+
+    def roots(self) -> list[ReceivedRun]:
+        """The root run of each trace, in order."""
+        return [run for run in self.runs() if run.parent_run_id is None]
+
+    def children(self, parent: ReceivedRun | str) -> list[ReceivedRun]:
+        """The direct children of ``parent`` (a run or its id), in order."""
+        parent_id = parent if isinstance(parent, str) else parent.id
+        return [run for run in self.runs() if run.parent_run_id == parent_id]
+
+    def traces(self) -> dict[str, list[ReceivedRun]]:
+        """Runs by trace id, each trace in order (root first)."""
+        traces: dict[str, list[ReceivedRun]] = {}
+        for run in self.runs():
+            traces.setdefault(str(run.trace_id), []).append(run)
+        return traces
+
+    def wait_for(
+        self, predicate: Callable[[LangSmithReceiver], bool], *, timeout: float = 5.0
+    ) -> None:
+        """Wait until ``predicate(self)`` holds (checked as runs arrive); TimeoutError if not."""
+        deadline = time.monotonic() + timeout
+        while not predicate(self):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise TimeoutError(f"condition not met within {timeout} s")
+            with self._store.changed:
+                self._store.changed.wait(min(remaining, 0.05))
+
+    def clear(self) -> None:
+        """Forget every request and run received so far."""
+        with self._store.lock:
+            self._store.operations.clear()
+            self._store.attachments.clear()
+            self._store.requests.clear()
