@@ -66,13 +66,14 @@ def message_text(message: BaseMessage) -> str:
 
 
 def query_of(state: State) -> str:
-    """The query: ``query`` if given, else the text of the last human message."""
-    query = state.get("query")
-    if query is None:
-        for message in reversed(state.get("messages") or []):
-            if isinstance(message, HumanMessage):
-                query = message_text(message)
-                break
+    """The query of this run: a conversation ending in a human message asks that message;
+    otherwise ``query``. (In a thread, ``query`` may be left over from an earlier run, while
+    a new turn appends a human message, so the message wins.)"""
+    messages = state.get("messages") or []
+    if messages and isinstance(messages[-1], HumanMessage):
+        query: str | None = message_text(messages[-1])
+    else:
+        query = state.get("query")
     if query is None or not query.strip():
         raise InvalidRequestError(
             "the request has no query: pass a non-empty `query` or a human message in `messages`"

@@ -6,7 +6,6 @@ State values are plain JSON-like data (dicts, lists, strings, numbers), so check
 
 from __future__ import annotations
 
-import operator
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal
 
@@ -26,6 +25,16 @@ __all__ = [
 ]
 
 TierName = Literal["fast", "balanced", "quality"]
+
+
+def add_attempts(
+    current: list[AttemptRecord] | None, update: list[AttemptRecord] | None
+) -> list[AttemptRecord]:
+    """Attempts accumulate within a run; ``None`` (sent by ``classify``) starts a new run's
+    list, so that a thread's later runs do not report earlier runs' attempts."""
+    if update is None:
+        return []
+    return [*(current or []), *update]
 
 
 class AttemptRecord(TypedDict):
@@ -67,7 +76,7 @@ class OutputState(TypedDict, total=False):
     """The answer's text."""
     decision: dict[str, Any]
     """The routing decision (:class:`~ragged_graph.RoutingDecision` as JSON)."""
-    attempts: Annotated[list[AttemptRecord], operator.add]
+    attempts: Annotated[list[AttemptRecord], add_attempts]
     """Every model call made, in order."""
     task: dict[str, Any]
     """The classification: task_type, confidence, runner_up, reason, scores."""

@@ -20,6 +20,7 @@ def make_classify(provide: ServicesProvider) -> Any:
         router = provide(context_of(runtime)).router
         query = query_of(state)
         task = router.classify(router.prepare(query, state.get("documents")))
-        return {"query": query, "task": task_to_state(task), **started}
+        # A new run of a thread starts with no attempts of its own.
+        return {"query": query, "task": task_to_state(task), "attempts": None, **started}
 
     return classify

@@ -223,3 +223,27 @@ def test_text_blocks_of_a_multimodal_message_are_the_query(graph: RoutingGraph) 
         ]
     )
     assert graph.invoke({"messages": [message]})["decision"]["task_type"] == "general_qa"
+
+
+def test_each_run_of_a_thread_routes_its_own_turn(server: OllamaServer) -> None:
+    from langgraph.checkpoint.memory import InMemorySaver
+
+    config = RouterConfig.model_validate(
+        {
+            "providers": {"ollama": {"hosts": [{"name": "test", "base_url": server.base_url}]}},
+            "hardware": {"memory_gb": 64},
+            "fallbacks": {"health_file": None},
+        }
+    )
+    services = Services.for_router(Router(config))
+    graph = build_graph(lambda _context: services).copy(update={"checkpointer": InMemorySaver()})
+    thread = {"configurable": {"thread_id": "t1"}}
+    first = graph.invoke({"messages": [HumanMessage("What is Paris?")]}, thread)
+    second = graph.invoke(
+        {"messages": [HumanMessage("Write a Python function that reverses a list")]}, thread
+    )
+    assert first["decision"]["task_type"] == "general_qa"
+    assert second["decision"]["task_type"] == "code_generation"
+    assert len(second["attempts"]) == 1
+    assert second["answer"].endswith("reverses a list")
+    assert len(second["messages"]) == 4
