@@ -14,14 +14,17 @@ import argparse
 import asyncio
 import json
 import statistics
+import tempfile
 import time
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from ragged_graph import RaggedGraphError, RaggedRouter
 from ragged_graph.config import RouterConfig
+from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import DEFAULT_MODELS, Fault, OllamaServer, ScriptedModel
 
 FAULTS = (
@@ -56,6 +59,7 @@ def scripted_hosts(fault_rate: float) -> list[list[ScriptedModel]]:
 
 
 async def run(requests: int, fault_rate: float, seed: int, deadline_s: float) -> dict[str, Any]:
+    history = Path(tempfile.mkdtemp(prefix="ragged-graph-reliability-")) / "history.sqlite3"
     servers = [
         OllamaServer(models, seed=seed + i).start()
         for i, models in enumerate(scripted_hosts(fault_rate))
@@ -74,6 +78,7 @@ async def run(requests: int, fault_rate: float, seed: int, deadline_s: float) ->
                 },
                 "hardware": {"memory_gb": 64},
                 "fallbacks": {"max_retries": 1, "retry_backoff_s": 0.05, "health_file": None},
+                "history": {"url": f"sqlite:///{history}"},
             }
         )
         router = RaggedRouter(config=config)
@@ -107,6 +112,8 @@ async def run(requests: int, fault_rate: float, seed: int, deadline_s: float) ->
         await asyncio.gather(*(one(i) for i in range(requests)))
         wall = time.perf_counter() - started
         served = sum(len(s.chat_requests()) for s in servers)
+        router.close()  # flushes the routing history
+        recorded = HistoryStore(f"sqlite:///{history}").records()
         ordered = sorted(latencies)
         return {
             "requests": requests,
@@ -115,6 +122,8 @@ async def run(requests: int, fault_rate: float, seed: int, deadline_s: float) ->
             "outcomes": dict(outcomes),
             "failed_attempts_in_answered_requests": dict(failed_attempts),
             "recovered_after_a_failure": fallbacks,
+            "history_records": len(recorded),
+            "history_request_ids_distinct": len({record.request_id for record in recorded}),
             "ended": len(latencies),
             "p50_ms": statistics.median(ordered),
             "p99_ms": ordered[min(len(ordered) - 1, int(0.99 * len(ordered)))],

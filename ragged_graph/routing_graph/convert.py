@@ -67,13 +67,19 @@ def message_text(message: BaseMessage) -> str:
 
 def query_of(state: State) -> str:
     """The query of this run: a conversation ending in a human message asks that message;
-    otherwise ``query``. (In a thread, ``query`` may be left over from an earlier run, while
-    a new turn appends a human message, so the message wins.)"""
+    otherwise ``query``, else the last human message (a tool loop ends in tool results).
+    In a thread, ``query`` may be left over from an earlier run while a new turn appends a
+    human message, so the message wins."""
     messages = state.get("messages") or []
+    query: str | None = None
     if messages and isinstance(messages[-1], HumanMessage):
-        query: str | None = message_text(messages[-1])
+        query = message_text(messages[-1])
     else:
         query = state.get("query")
+        if query is None:
+            # A tool loop ends in tool results: the question is the last human message.
+            human = [m for m in messages if isinstance(m, HumanMessage)]
+            query = message_text(human[-1]) if human else None
     if query is None or not query.strip():
         raise InvalidRequestError(
             "the request has no query: pass a non-empty `query` or a human message in `messages`"

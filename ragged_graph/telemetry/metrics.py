@@ -22,6 +22,7 @@ from ragged_graph.telemetry.store import HistoryStore
 
 __all__ = [
     "DIMENSIONS",
+    "METRIC_COLUMNS",
     "GroupMetrics",
     "HistoryMetrics",
     "compute_metrics",
@@ -36,7 +37,7 @@ DIMENSIONS = ("model", "answered_by", "tier", "persona", "host")
 """The columns metrics are grouped by: the chosen model, the answering model, the tier the
 query called for, the persona and the host that answered (or was tried last)."""
 
-_COLUMNS = (
+METRIC_COLUMNS = (
     "time",
     *DIMENSIONS,
     "outcome",
@@ -48,6 +49,7 @@ _COLUMNS = (
     "tokens_per_s",
     "cost_usd",
 )
+"""The columns the metrics (and the dashboard's time series) read from each row."""
 
 
 class GroupMetrics(BaseModel):
@@ -179,7 +181,7 @@ def metrics_from_rows(
 def compute_metrics(store: HistoryStore, since: datetime | None = None) -> HistoryMetrics:
     """Metrics over the records in ``store`` from ``since`` on (all when None)."""
     until = datetime.now(UTC)
-    return metrics_from_rows(store.rows(since, columns=_COLUMNS), since=since, until=until)
+    return metrics_from_rows(store.rows(since, columns=METRIC_COLUMNS), since=since, until=until)
 
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(s|m|h|d|w)\s*$", re.IGNORECASE)

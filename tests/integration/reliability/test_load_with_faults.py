@@ -17,6 +17,8 @@ async def test_every_request_ends_in_an_answer_or_a_typed_error_within_its_deadl
     result = await run(requests=150, fault_rate=0.2, seed=11, deadline_s=15.0)
     outcomes = result["outcomes"]
     assert result["ended"] == 150, "a request was lost"
+    assert result["history_records"] == 150, "one routing-history record per request"
+    assert result["history_request_ids_distinct"] == 150
     assert "missed deadline" not in outcomes
     assert not [name for name in outcomes if name.startswith("untyped")], outcomes
     assert outcomes.get("answered", 0) >= 140
