@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import random
-import socket
-import socketserver
 import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from http.server import ThreadingHTTPServer
 from types import TracebackType
 from typing import Any, Self
 
 from ragged_graph.testing._defaults import DEFAULT_MODELS
 from ragged_graph.testing._handler import OllamaRequestHandler
+from ragged_graph.testing._loopback import LoopbackHTTPServer
 from ragged_graph.testing._records import RecordedRequest
 from ragged_graph.testing._scripts import Fault, ScriptedModel, normalise_name, scripted_models
 
@@ -34,52 +31,12 @@ class _ModelState:
     last_used: float = field(default_factory=time.time)
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    """ThreadingHTTPServer tuned to behave like Ollama's Go server under load."""
-
-    request_queue_size = 1024
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
+class _HTTPServer(LoopbackHTTPServer["OllamaServer"]):
+    """The loopback server, plus the stop signal hanging requests wait on."""
 
     def __init__(self, address: tuple[str, int], owner: OllamaServer) -> None:
-        self.owner = owner
         self.stopping = threading.Event()
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, OllamaRequestHandler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup; skip it.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        # Without this, a reused keep-alive connection stalls ~40 ms (Nagle + delayed ACK).
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.connections_lock:
-            self.connections.add(connection)
-        return connection, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.owner.verbose:
-            super().handle_error(request, client_address)
-
-    def drop_connections(self) -> None:
-        """Cut every open connection so keep-alive handler threads end."""
-        with self.connections_lock:
-            connections = list(self.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        super().__init__(address, OllamaRequestHandler, owner)
 
 
 class OllamaServer:

@@ -22,19 +22,18 @@ null are kept).
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
-import socket
-import socketserver
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from types import TracebackType
 from typing import Any, Literal, Self, cast
 from urllib.parse import urlsplit
+
+from ragged_graph.testing._loopback import LoopbackHTTPServer
 
 __all__ = ["Ingest", "LangSmithReceiver", "ReceivedRequest", "ReceivedRun"]
 
@@ -166,47 +165,9 @@ def _merged(
     )
 
 
-class _HTTPServer(ThreadingHTTPServer):
-    request_queue_size = 1024
-    daemon_threads = True
-    allow_reuse_address = True
-    block_on_close = False
-
+class _HTTPServer(LoopbackHTTPServer["LangSmithReceiver"]):
     def __init__(self, address: tuple[str, int], owner: LangSmithReceiver) -> None:
-        self.owner = owner
-        self.connections: set[socket.socket] = set()
-        self.connections_lock = threading.Lock()
-        super().__init__(address, _Handler)
-
-    def server_bind(self) -> None:
-        # HTTPServer.server_bind calls socket.getfqdn(), a reverse DNS lookup; skip it.
-        socketserver.TCPServer.server_bind(self)
-        host, port = self.server_address[:2]
-        self.server_name = str(host)
-        self.server_port = int(port)
-
-    def get_request(self) -> tuple[socket.socket, Any]:
-        connection, address = super().get_request()
-        connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with self.connections_lock:
-            self.connections.add(connection)
-        return connection, address
-
-    def shutdown_request(self, request: Any) -> None:
-        with self.connections_lock:
-            self.connections.discard(request)
-        super().shutdown_request(request)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if self.owner.verbose:
-            super().handle_error(request, client_address)
-
-    def drop_connections(self) -> None:
-        with self.connections_lock:
-            connections = list(self.connections)
-        for connection in connections:
-            with contextlib.suppress(OSError):
-                connection.shutdown(socket.SHUT_RDWR)
+        super().__init__(address, _Handler, owner)
 
 
 class _BadRequestError(Exception):
