@@ -10,6 +10,7 @@ import typer
 from ragged_graph.cli import (
     analytics_cmd,
     config_cmd,
+    dashboard_cmd,
     eval_cmd,
     hardware_cmd,
     models_cmd,
@@ -30,6 +31,7 @@ app.command("ask")(route_cmd.ask)
 app.command("models")(models_cmd.models)
 app.command("hardware")(hardware_cmd.hardware)
 app.command("analytics")(analytics_cmd.analytics)
+app.command("dashboard")(dashboard_cmd.dashboard)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(eval_cmd.app, name="eval")
 

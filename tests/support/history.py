@@ -127,3 +127,46 @@ def run_batch(server: OllamaServer, url: str, *, rounds: int = 3) -> int:
         sent += 1
     router.close()
     return sent
+
+
+DASHBOARD_START = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
+"""When the first of :func:`dashboard_records` starts."""
+DASHBOARD_MODELS = (
+    ("llama3.2:3b", "fast", None, "ollama"),
+    ("qwen2.5-coder:14b", "balanced", "developer", "ollama"),
+    ("gpt-4o", "quality", "writer", "openai"),
+)
+"""(model, tier, persona, provider) by turn: record ``i`` uses entry ``i % 3``."""
+
+
+def dashboard_records(count: int = 30, start: datetime = DASHBOARD_START) -> list[RoutingRecord]:
+    """A history with known numbers: one request every 7 minutes from ``start``, the models,
+    tiers and personas in turn; every 7th failed (``ALL_MODELS_FAILED``, no answer), every
+    5th answered after a fallback; latency ``50 + 10 i`` ms; the cloud model costs 0.01 USD."""
+    from datetime import timedelta
+
+    records = []
+    for i in range(count):
+        model, tier, persona, provider = DASHBOARD_MODELS[i % 3]
+        failed = i % 7 == 0
+        records.append(
+            make_record(
+                i,
+                time=start + timedelta(minutes=7 * i),
+                model=model,
+                model_tier=tier,
+                tier=tier,
+                persona=persona,
+                provider=provider,
+                answered_by=None if failed else model,
+                outcome="ALL_MODELS_FAILED" if failed else "answered",
+                fallback_count=1 if i % 5 == 0 else 0,
+                latency_ms=50.0 + 10 * i,
+                first_token_ms=None if failed else 8.0 + i,
+                tokens_in=None if failed else 20 + i,
+                tokens_out=None if failed else 30 + 2 * i,
+                tokens_per_s=None if failed else 40.0 + i,
+                cost_usd=0.01 if provider == "openai" and not failed else 0.0,
+            )
+        )
+    return records

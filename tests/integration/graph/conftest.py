@@ -22,7 +22,9 @@ import httpx
 import pytest
 import yaml
 
+from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import OllamaServer
+from tests.support.history import dashboard_records
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 LANGGRAPH = Path(sys.executable).with_name("langgraph")
@@ -121,15 +123,31 @@ def dev_persona() -> str:
 
 
 @pytest.fixture(scope="module")
+def dev_history_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """A SQLite routing history seeded with `dashboard_records()`; the server's runs add
+    their own records to it, and its `/dashboard` reads it."""
+    url = f"sqlite:///{tmp_path_factory.mktemp('dev-history') / 'history.sqlite3'}"
+    store = HistoryStore(url)
+    store.insert(dashboard_records())
+    store.close()
+    return url
+
+
+@pytest.fixture(scope="module")
 def dev_router_config(
-    tmp_path_factory: pytest.TempPathFactory, dev_ollama: OllamaServer, dev_persona: str
+    tmp_path_factory: pytest.TempPathFactory,
+    dev_ollama: OllamaServer,
+    dev_persona: str,
+    dev_history_url: str,
 ) -> Path:
-    """A router config: the test server as the only host, fixed memory, one persona."""
+    """A router config: the test server as the only host, fixed memory, one persona, the
+    seeded history."""
     path = tmp_path_factory.mktemp("router-config") / "router.yaml"
     config = {
         "hardware": {"memory_gb": 64},
         "personas": {dev_persona: {}},
         "providers": {"ollama": {"hosts": [{"name": "test", "base_url": dev_ollama.base_url}]}},
+        "history": {"url": dev_history_url},
     }
     path.write_text(yaml.safe_dump(config), encoding="utf-8")
     return path

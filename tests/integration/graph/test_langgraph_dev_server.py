@@ -7,15 +7,23 @@ server, and the test server must have received the chat request for the chosen m
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 import pytest_asyncio
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from ragged_graph.telemetry.metrics import compute_metrics
+from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import OllamaServer
+from tests.support.chromium import dump_dom, read_dashboard
+from tests.support.history import dashboard_records
 
 if TYPE_CHECKING:
     from tests.integration.graph.conftest import DevServer
@@ -252,6 +260,64 @@ async def test_config_persona_reaches_the_decision(
     decision = assert_answered_by_test_server(dev_ollama, output, FACT_QUERY)
     assert decision["persona"] == dev_persona
     assert decision["tier"] == "fast"  # an empty persona changes nothing
+
+
+def _dashboard_matches_the_database(server_url: str, history_url: str) -> dict[str, Any]:
+    """The dashboard's JSON once the history is still (the server's runs are written within
+    its flush interval), after checking its metrics equal the database's."""
+    store = HistoryStore(history_url)
+    try:
+        deadline = time.monotonic() + 15
+        while True:
+            before = store.count()
+            data: dict[str, Any] = httpx.get(f"{server_url}/dashboard/api/metrics").json()
+            expected = compute_metrics(store).model_dump(mode="json")
+            if before == store.count() == data["metrics"]["requests"]:
+                break
+            assert time.monotonic() < deadline, "the history kept changing"
+            time.sleep(0.5)
+    finally:
+        store.close()
+    drop = {"until"}
+    shown = {key: value for key, value in data["metrics"].items() if key not in drop}
+    assert shown == {key: value for key, value in expected.items() if key not in drop}
+    return data
+
+
+async def test_dashboard_is_served_next_to_the_api(
+    langgraph_dev: DevServer, dev_history_url: str
+) -> None:
+    # langgraph.json's http.app: the page and its data, over RAGGED_GRAPH_CONFIG's history.
+    async with httpx.AsyncClient(timeout=10.0) as http:
+        page = await http.get(f"{langgraph_dev.url}/dashboard")
+    assert page.status_code == 200
+    assert page.headers["content-type"].startswith("text/html")
+    assert 'data-api="/dashboard/api/metrics"' in page.text
+
+    data = await asyncio.to_thread(
+        _dashboard_matches_the_database, langgraph_dev.url, dev_history_url
+    )
+    seeded = dashboard_records()
+    # The seeded records, and the runs of the tests above (answered by the test server).
+    assert data["metrics"]["requests"] > len(seeded)
+    # The seeded records (one January morning) are in the oldest bucket (a week or more
+    # wide, the runs being months later); the runs are in the newest.
+    buckets = data["series"]["buckets"]
+    assert data["series"]["bucket_s"] >= 7 * 86_400
+    assert buckets[0]["requests"] == len(seeded)
+    assert buckets[-1]["requests"] == data["metrics"]["requests"] - len(seeded)
+    models = {group["key"] for group in data["metrics"]["by_model"]}
+    assert {record.model for record in seeded} < models
+
+
+async def test_dashboard_page_renders_in_chromium_under_langgraph_dev(
+    langgraph_dev: DevServer, tmp_path: Path
+) -> None:
+    url = f"{langgraph_dev.url}/dashboard"
+    dom = read_dashboard(await asyncio.to_thread(dump_dom, url, tmp_path))
+    assert dom.errors.strip() == "", dom.errors
+    assert dom.state == "ready"
+    assert int(dom.summary["requests"]) > len(dashboard_records())
 
 
 async def test_server_log_shows_no_blocking_calls_or_tracebacks(langgraph_dev: DevServer) -> None:
