@@ -8,12 +8,11 @@ import threading
 import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from types import TracebackType
-from typing import Any, Self
+from typing import Any
 
 from ragged_graph.testing._defaults import DEFAULT_MODELS
 from ragged_graph.testing._handler import OllamaRequestHandler
-from ragged_graph.testing._loopback import LoopbackHTTPServer
+from ragged_graph.testing._loopback import LoopbackHTTPServer, LoopbackService
 from ragged_graph.testing._records import RecordedRequest
 from ragged_graph.testing._scripts import Fault, ScriptedModel, normalise_name, scripted_models
 
@@ -39,12 +38,14 @@ class _HTTPServer(LoopbackHTTPServer["OllamaServer"]):
         super().__init__(address, OllamaRequestHandler, owner)
 
 
-class OllamaServer:
+class OllamaServer(LoopbackService[_HTTPServer]):
     """An HTTP server speaking Ollama's API, answering from scripted models.
 
     Use it as a context manager, or call `start()` and `stop()`; a stopped server can be
     started again on the same port. Models not scripted answer 404, like a real Ollama.
     """
+
+    thread_name = "ollama-test-server"
 
     def __init__(
         self,
@@ -63,82 +64,25 @@ class OllamaServer:
         `seed` makes random faults (`fault_rate`) and delays (`first_token_jitter`) repeatable.
         """
         self._random = random.Random(seed)
-        self.host = host
+        super().__init__(host=host, port=port, verbose=verbose)
         self.version = version
         self.load_on_chat = load_on_chat
         self.keep_alive_seconds = keep_alive_seconds
-        self.verbose = verbose
-        self._requested_port = port
-        self._port: int | None = None
         self._lock = threading.Lock()
         self._models = {
             tag: _ModelState(model, loaded=model.loaded)
             for tag, model in scripted_models(DEFAULT_MODELS if models is None else models).items()
         }
         self._requests: list[RecordedRequest] = []
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread; returns self. Restarts reuse the same port."""
-        if self._httpd is not None:
-            raise RuntimeError("OllamaServer is already running")
-        port = self._port if self._port is not None else self._requested_port
-        httpd = _HTTPServer((self.host, port), self)
-        self._port = int(httpd.server_address[1])
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"ollama-test-server:{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
+    def _make_server(self, address: tuple[str, int]) -> _HTTPServer:
+        return _HTTPServer(address, self)
 
-    def stop(self) -> None:
-        """Stop serving, end hanging and streaming answers, close every connection."""
-        httpd, thread = self._httpd, self._thread
-        if httpd is None:
-            return
-        self._httpd = self._thread = None
+    def _stopping(self, httpd: _HTTPServer) -> None:
+        # End hanging and streaming answers.
         httpd.stopping.set()
-        httpd.shutdown()
-        httpd.server_close()
-        httpd.drop_connections()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def running(self) -> bool:
-        """Whether the server is serving now."""
-        return self._httpd is not None
-
-    @property
-    def port(self) -> int:
-        """The bound port (known once started)."""
-        if self._port is None:
-            raise RuntimeError("OllamaServer has not been started")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """`http://HOST:PORT`, for `ChatOllama(base_url=...)` or `OLLAMA_HOST`."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
 
     def __repr__(self) -> str:
         where = self.base_url if self._port is not None else "not started"

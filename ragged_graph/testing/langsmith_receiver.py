@@ -29,11 +29,10 @@ import time
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
-from types import TracebackType
-from typing import Any, Literal, Self, cast
+from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
-from ragged_graph.testing._loopback import LoopbackHTTPServer
+from ragged_graph.testing._loopback import LoopbackHTTPServer, LoopbackService
 
 __all__ = ["Ingest", "LangSmithReceiver", "ReceivedRequest", "ReceivedRun"]
 
@@ -339,12 +338,14 @@ def _form_parts(body: bytes, boundary: str) -> Iterator[tuple[str, bytes]]:
     raise _BadRequestError("the multipart body has no closing delimiter")
 
 
-class LangSmithReceiver:
+class LangSmithReceiver(LoopbackService[_HTTPServer]):
     """An HTTP server taking runs from the real ``langsmith`` client, for tests to read.
 
     Use it as a context manager, or call ``start()`` and ``stop()``. ``api_key``: when set,
     requests without it in ``x-api-key`` get 401 (``/info`` answers anyway).
     """
+
+    thread_name = "langsmith-test-receiver"
 
     def __init__(
         self,
@@ -355,70 +356,15 @@ class LangSmithReceiver:
         api_key: str | None = None,
         verbose: bool = False,
     ) -> None:
-        self.host = host
+        super().__init__(host=host, port=port, verbose=verbose)
         self.ingest: Ingest = ingest
         self.api_key = api_key
-        self.verbose = verbose
-        self._requested_port = port
-        self._port: int | None = None
         self._store = _Store()
-        self._httpd: _HTTPServer | None = None
-        self._thread: threading.Thread | None = None
 
     # -- life cycle -----------------------------------------------------------------------
 
-    def start(self) -> Self:
-        """Bind and serve in a daemon thread; returns self."""
-        if self._httpd is not None:
-            raise RuntimeError("LangSmithReceiver is already running")
-        port = self._port if self._port is not None else self._requested_port
-        httpd = _HTTPServer((self.host, port), self)
-        self._port = int(httpd.server_address[1])
-        self._httpd = httpd
-        self._thread = threading.Thread(
-            target=httpd.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"langsmith-test-receiver:{self._port}",
-            daemon=True,
-        )
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close every connection (what was received stays readable)."""
-        httpd, thread = self._httpd, self._thread
-        if httpd is None:
-            return
-        self._httpd = self._thread = None
-        httpd.shutdown()
-        httpd.server_close()
-        httpd.drop_connections()
-        if thread is not None:
-            thread.join(timeout=5)
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
-
-    @property
-    def port(self) -> int:
-        """The bound port (known once started)."""
-        if self._port is None:
-            raise RuntimeError("LangSmithReceiver has not been started")
-        return self._port
-
-    @property
-    def base_url(self) -> str:
-        """``http://HOST:PORT``, for ``LANGSMITH_ENDPOINT``."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"http://{host}:{self.port}"
+    def _make_server(self, address: tuple[str, int]) -> _HTTPServer:
+        return _HTTPServer(address, self)
 
     def __repr__(self) -> str:
         where = self.base_url if self._port is not None else "not started"
