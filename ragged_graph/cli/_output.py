@@ -7,7 +7,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Annotated, Any, NoReturn
 
 import typer
 from pydantic import BaseModel
@@ -17,6 +17,8 @@ from ragged_graph.config import RouterConfig, load_config
 from ragged_graph.errors import RaggedGraphError
 
 __all__ = [
+    "ConfigOption",
+    "JsonOption",
     "console",
     "error_console",
     "exit_with",
@@ -24,6 +26,13 @@ __all__ = [
     "print_json",
     "user_errors",
 ]
+
+ConfigOption = Annotated[
+    Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
+]
+"""The ``--config FILE`` option every command takes."""
+JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
+"""The ``--json`` option of commands that print a report."""
 
 console = Console()
 # Errors are not wrapped: paths and commands in them must stay copyable.

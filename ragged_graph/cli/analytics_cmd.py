@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -10,6 +9,8 @@ from rich import box
 from rich.table import Column, Table
 
 from ragged_graph.cli._output import (
+    ConfigOption,
+    JsonOption,
     console,
     error_console,
     load_cli_config,
@@ -38,10 +39,8 @@ def analytics(
             "or an ISO date or time (UTC unless it names a zone).",
         ),
     ] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
-    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """Latency, time to first token, speed, errors, fallbacks and cost from the routing
     history (the database `history.url` names), per model, tier, persona and host."""

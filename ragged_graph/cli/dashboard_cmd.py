@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from ragged_graph.cli._output import console, exit_with, load_cli_config
+from ragged_graph.cli._output import ConfigOption, console, exit_with, load_cli_config
 
 __all__ = ["dashboard"]
 
@@ -15,9 +14,7 @@ __all__ = ["dashboard"]
 def dashboard(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", "-p", help="Port to listen on.")] = 8765,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
-    ] = None,
+    config: ConfigOption = None,
 ) -> None:
     """Serve the dashboard (charts over the routing history that `history.url` names) at
     http://HOST:PORT/dashboard until interrupted."""

@@ -8,20 +8,23 @@ from typing import Annotated
 
 import typer
 
-from ragged_graph.cli._output import error_console, load_cli_config, print_json, user_errors
+from ragged_graph.cli._output import (
+    ConfigOption,
+    JsonOption,
+    error_console,
+    load_cli_config,
+    print_json,
+    user_errors,
+)
 
 __all__ = ["app", "golden", "routellm"]
 
 app = typer.Typer(help="Evaluate routing quality.", no_args_is_help=True)
 
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
-]
-
 
 @app.command("golden")
 def golden(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
     show_misses: Annotated[
         bool, typer.Option("--show-misses", help="List every case the router got wrong.")
     ] = False,

@@ -2,22 +2,22 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Annotated
-
-import typer
-
-from ragged_graph.cli._output import console, load_cli_config, print_json, user_errors
+from ragged_graph.cli._output import (
+    ConfigOption,
+    JsonOption,
+    console,
+    load_cli_config,
+    print_json,
+    user_errors,
+)
 from ragged_graph.registry import build_registry, detect_hardware
 
 __all__ = ["hardware"]
 
 
 def hardware(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
-    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """Show CPU, RAM, GPUs, models Ollama has loaded, and the resulting memory budget."""
     router_config = load_cli_config(config)

@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Any
 
-import typer
 from rich.table import Column, Table
 
-from ragged_graph.cli._output import console, load_cli_config, print_json, user_errors
+from ragged_graph.cli._output import (
+    ConfigOption,
+    JsonOption,
+    console,
+    load_cli_config,
+    print_json,
+    user_errors,
+)
 from ragged_graph.providers.health import BreakerStatus, host_key, model_key, read_health_file
 from ragged_graph.registry import build_registry
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
@@ -84,10 +90,8 @@ def _yes_no(value: bool | None) -> str:
 
 
 def models(
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
-    config: Annotated[
-        Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
-    ] = None,
+    as_json: JsonOption = False,
+    config: ConfigOption = None,
 ) -> None:
     """List every model the router knows: tier, installed, loaded, fits, and card origin."""
     router_config = load_cli_config(config)

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
 from ragged_graph.cli._output import (
+    ConfigOption,
+    JsonOption,
     console,
     error_console,
     load_cli_config,
@@ -20,9 +21,6 @@ __all__ = ["ask", "route"]
 
 PersonaOption = Annotated[
     str | None, typer.Option("--persona", "-p", help="Route for this persona.")
-]
-ConfigOption = Annotated[
-    Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
 ]
 
 
@@ -43,7 +41,7 @@ def _print_decision(decision: RoutingDecision) -> None:
 
 def route(
     query: Annotated[str, typer.Argument(help="The query to route.")],
-    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
+    as_json: JsonOption = False,
     persona: PersonaOption = None,
     config: ConfigOption = None,
     documents: Annotated[
