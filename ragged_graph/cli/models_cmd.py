@@ -15,6 +15,7 @@ from ragged_graph.cli._output import (
     print_json,
     user_errors,
 )
+from ragged_graph.providers.embedded import EMBEDDED_PROVIDER
 from ragged_graph.providers.health import BreakerStatus, host_key, model_key, read_health_file
 from ragged_graph.registry import build_registry
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
@@ -33,6 +34,11 @@ def _cooling(entry: RegistryEntry, breakers: dict[str, BreakerStatus]) -> list[s
     ]
 
 
+def _embedded(entry: RegistryEntry) -> bool:
+    # The embedded model's card exists only when it can run: installed whatever Ollama says.
+    return entry.card.provider == EMBEDDED_PROVIDER
+
+
 def _entry_as_json(
     entry: RegistryEntry, availability_known: bool, breakers: dict[str, BreakerStatus]
 ) -> dict[str, Any]:
@@ -48,7 +54,7 @@ def _entry_as_json(
         "memory_gb": card.memory_gb,
         "quantisation": card.quantisation,
         "local": card.local,
-        "installed": entry.installed if availability_known else None,
+        "installed": entry.installed if availability_known or _embedded(entry) else None,
         "loaded": entry.loaded,
         "fits": entry.fits,
         "origin": entry.origin.value,
@@ -135,7 +141,7 @@ def models(
             f"{card.parameters_b:g}B" if card.parameters_b else "-",
             f"{card.context_window // 1024}k",
             f"{card.memory_gb:.1f}",
-            _yes_no(entry.installed if known else None),
+            _yes_no(entry.installed if known or _embedded(entry) else None),
             _yes_no(entry.loaded),
             _yes_no(entry.fits),
             entry.origin.value + (" [red](cooling)[/]" if _cooling(entry, breakers) else ""),

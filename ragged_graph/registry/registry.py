@@ -2,7 +2,8 @@
 
 Sources are merged in this order, later ones winning for a model they both name:
 
-1. built-in cards (:mod:`ragged_graph.registry.sources.builtin`);
+1. built-in cards (:mod:`ragged_graph.registry.sources.builtin`), and the embedded model's
+   when it can run here (:mod:`ragged_graph.registry.sources.embedded`);
 2. inferred cards for models installed on an Ollama host that step 1 does not know;
 3. the user's config file, which may override any field of any card or add new ones.
 
@@ -25,6 +26,7 @@ from ragged_graph.registry.hardware import MemoryBudget
 from ragged_graph.registry.sources.base import ModelSource
 from ragged_graph.registry.sources.builtin import BuiltinSource
 from ragged_graph.registry.sources.config_file import ConfigFileSource
+from ragged_graph.registry.sources.embedded import EmbeddedSource
 from ragged_graph.registry.sources.ollama import OllamaInventory, OllamaSource
 
 if TYPE_CHECKING:
@@ -111,7 +113,8 @@ class ModelRegistry:
         budget: MemoryBudget,
         transport: httpx.BaseTransport | None = None,
     ) -> ModelRegistry:
-        """The registry a config describes: built-ins, its Ollama hosts, its model overrides."""
+        """The registry a config describes: built-ins and the embedded model (when it can run
+        here), its Ollama hosts, its model overrides."""
         ollama = config.providers.ollama
         hosts = [
             OllamaSource(
@@ -124,7 +127,8 @@ class ModelRegistry:
             for host in ollama.hosts
         ]
         overrides = ConfigFileSource(config.models, source=config.source) if config.models else None
-        return cls(budget=budget, hosts=hosts, overrides=overrides)
+        static = (BuiltinSource(), EmbeddedSource(config.providers.embedded))
+        return cls(budget=budget, static_sources=static, hosts=hosts, overrides=overrides)
 
     @property
     def budget(self) -> MemoryBudget:

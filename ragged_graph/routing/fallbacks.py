@@ -8,6 +8,8 @@ budget, able to hold the request), each at most once, in this order:
 3. everything else that qualified, by selection score (general models).
 
 Within each group, selection's own ranking decides. The chain is cut at ``max_length``.
+:class:`~ragged_graph.routing.router.Router` then appends the embedded model, when there is
+one able to serve the request, as the last resort of every chain.
 """
 
 from __future__ import annotations

@@ -2,6 +2,10 @@
 
 The routing graph's nodes call these steps one each; :meth:`Router.decide` runs them all
 at once for :func:`ragged_graph.route`, which needs no graph and no model server.
+
+The embedded model (provider ``embedded``, see :mod:`ragged_graph.providers.embedded`),
+when the registry has it, ends every fallback chain that it can serve; and when no Ollama
+host answers, a request it can serve goes straight to it rather than to an assumed model.
 """
 
 from __future__ import annotations
@@ -11,7 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 from ragged_graph.config import RouterConfig
-from ragged_graph.errors import NoModelAvailableError
+from ragged_graph.errors import ContextOverflowError, NoModelAvailableError
+from ragged_graph.providers.embedded import EMBEDDED_PROVIDER
 from ragged_graph.registry import ModelRegistry, build_registry
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.registry.hardware import HardwareProfile
@@ -157,7 +162,7 @@ class Router:
             reason = f"tier forced to {options.tier.value}; {reason}"
         if persona.rule is not None:
             reason = f"{reason}; persona rule {persona.rule}"
-        if not snapshot.availability_known:
+        if not snapshot.availability_known and card.provider != EMBEDDED_PROVIDER:
             reason = f"{reason}; no model server answered, so installed models were assumed"
         # Every field comes from validated cards and results: skip re-validating on the hot path.
         return RoutingDecision.model_construct(
@@ -231,13 +236,22 @@ class Router:
         )
         chosen = self._memo.get(key)
         if chosen is None:
-            selection = self._choose(snapshot, request, model, explicit=explicit)
+            embedded = _embedded_for(snapshot, request)
+            selection = None
+            if embedded is not None and model is None and not snapshot.availability_known:
+                selection = _offline_selection(snapshot, request, embedded)
+            if selection is None:
+                selection = self._choose(snapshot, request, model, explicit=explicit)
             fallbacks = fallback_chain(
                 selection.entry,
                 selection.ranked,
                 specialisation=requirements_for(request.task_type).preferred,
                 max_length=self.config.fallbacks.max_chain_length,
             )
+            if embedded is not None and embedded.name != selection.entry.name:
+                # The model that needs no server is the last resort of every chain.
+                others = tuple(entry for entry in fallbacks if entry.name != embedded.name)
+                fallbacks = (*others, embedded)
             chosen = (selection, fallbacks, *self._host_for(snapshot, selection.entry))
             if len(self._memo) < _MEMO_LIMIT:
                 self._memo[key] = chosen
@@ -282,3 +296,30 @@ class Router:
         by_name = {inventory.host: inventory for inventory in snapshot.hosts}
         host = by_name[preferred[0]] if preferred else snapshot.hosts[0]
         return host.host, host.base_url
+
+
+def _embedded_for(snapshot: RegistrySnapshot, request: SelectionRequest) -> RegistryEntry | None:
+    """The embedded model, when it is a candidate able to serve ``request``."""
+    required = requirements_for(request.task_type, request.required_capabilities).required
+    for entry in snapshot.candidates:
+        card = entry.card
+        if card.provider == EMBEDDED_PROVIDER:
+            fits = card.context_window >= request.required_context
+            return entry if fits and required <= card.capabilities else None
+    return None
+
+
+def _offline_selection(
+    snapshot: RegistrySnapshot, request: SelectionRequest, embedded: RegistryEntry
+) -> Selection | None:
+    """The embedded model chosen because no Ollama host answered (None if it cannot serve)."""
+    only_embedded = snapshot.model_copy(update={"candidates": (embedded,)})
+    try:
+        selection = select_model(only_embedded, request)
+    except (NoModelAvailableError, ContextOverflowError):
+        return None
+    reason = (
+        f"no Ollama server answered, so the embedded model {embedded.name} answers "
+        f"in-process; {selection.reason}"
+    )
+    return replace(selection, reason=reason)

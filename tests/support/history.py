@@ -80,7 +80,9 @@ def config_for(server: OllamaServer, url: str, **history: Any) -> RouterConfig:
                 "ollama": {
                     "hosts": [{"name": "t", "base_url": server.base_url}],
                     "request_timeout_s": 5,
-                }
+                },
+                # Failing everywhere must stay a failure: no embedded model as the last resort.
+                "embedded": {"enabled": False},
             },
             "hardware": {"memory_gb": 64},
             "fallbacks": {"health_file": None, "max_retries": 0, "cooldown_failures": 1000},

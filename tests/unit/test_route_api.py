@@ -27,7 +27,8 @@ def test_route_accepts_a_config_path(tmp_path: Path) -> None:
     path = tmp_path / "router.yaml"
     path.write_text(
         "hardware:\n  memory_gb: 3\nproviders:\n  ollama:\n    hosts:\n"
-        "      - {name: gone, base_url: 'http://127.0.0.1:9'}\n",
+        "      - {name: gone, base_url: 'http://127.0.0.1:9'}\n"
+        "  embedded: {enabled: false}\n",
         encoding="utf-8",
     )
     decision = route("What is Paris?", config=path)

@@ -20,6 +20,7 @@ from langgraph.graph import END, START, MessagesState, StateGraph
 from pydantic import BaseModel, Field
 
 from ragged_graph import RaggedRouter
+from ragged_graph.config import EmbeddedProviderConfig
 from ragged_graph.errors import (
     AllModelsFailedError,
     InvalidRequestError,
@@ -362,8 +363,14 @@ async def test_ainvoke_falls_back_like_invoke(
 def test_when_every_model_fails_the_error_lists_each_attempt(
     fresh_server: OllamaServer, router_config_for: Any
 ) -> None:
-    # No retries: each model of the chain is tried exactly once.
-    router = RaggedRouter(config=router_config_for(fresh_server), max_retries=0)
+    # No retries: each model of the chain is tried exactly once. No embedded model either:
+    # as the last resort it would answer (tests/integration/providers covers that).
+    config = router_config_for(fresh_server)
+    providers = config.providers.model_copy(
+        update={"embedded": EmbeddedProviderConfig(enabled=False)}
+    )
+    config = config.model_copy(update={"providers": providers})
+    router = RaggedRouter(config=config, max_retries=0)
     decision = router.route(FACT_QUESTION)
     for name in fresh_server.models:
         fresh_server.update_model(name, fault=Fault.SERVER_ERROR)

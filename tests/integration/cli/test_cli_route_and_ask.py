@@ -74,7 +74,9 @@ def test_ask_answers_through_the_chosen_model(tmp_path: Path) -> None:
 
 
 def test_ask_without_ollama_says_how_to_start_one(tmp_path: Path) -> None:
-    result = CliRunner().invoke(app, ["ask", "hi", "--config", str(write(tmp_path, OFFLINE))])
+    # Without the embedded model too (with it, `ask` answers: tests/integration/providers).
+    config = write(tmp_path, OFFLINE + "  embedded: {enabled: false}\n")
+    result = CliRunner().invoke(app, ["ask", "hi", "--config", str(config)])
     assert result.exit_code == 3
     assert "ollama serve" in result.stderr
     assert "Traceback" not in result.output

@@ -26,7 +26,11 @@ def server() -> Iterator[OllamaServer]:
 def graph(server: OllamaServer) -> RoutingGraph:
     config = RouterConfig.model_validate(
         {
-            "providers": {"ollama": {"hosts": [{"name": "test", "base_url": server.base_url}]}},
+            "providers": {
+                "ollama": {"hosts": [{"name": "test", "base_url": server.base_url}]},
+                # Failing everywhere must stay a failure: no embedded model as the last resort.
+                "embedded": {"enabled": False},
+            },
             "hardware": {"memory_gb": 64},
         }
     )

@@ -34,7 +34,11 @@ SECRET = "Zanzibar-7431"
 def config_for(server: OllamaServer, **settings: Any) -> RouterConfig:
     return RouterConfig.model_validate(
         {
-            "providers": {"ollama": {"hosts": [{"name": "t", "base_url": server.base_url}]}},
+            "providers": {
+                "ollama": {"hosts": [{"name": "t", "base_url": server.base_url}]},
+                # Failing everywhere must stay a failure: no embedded model as the last resort.
+                "embedded": {"enabled": False},
+            },
             "hardware": {"memory_gb": 64},
             "fallbacks": {"health_file": None},
             **settings,

@@ -227,5 +227,5 @@ def test_failed_show_degrades_to_tags_details() -> None:
 
 
 def test_card_origin_order_is_documented() -> None:
-    assert [o.value for o in CardOrigin] == ["inferred", "builtin", "config"]
+    assert [o.value for o in CardOrigin] == ["inferred", "builtin", "embedded", "config"]
     assert isinstance(BUILTIN_CARDS[0], ModelCard)
