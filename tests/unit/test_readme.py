@@ -22,3 +22,24 @@ def test_the_test_command_in_the_readme_is_the_one_ci_runs() -> None:
     commands = re.findall(r"```bash\n(.*?)\n```", text, re.DOTALL)
     ci = (README.parent / ".ci" / "run").read_text("utf-8")
     assert commands[1] in ci
+
+
+def _key_paths(model: type, prefix: str = "") -> list[str]:
+    from pydantic import BaseModel
+
+    paths = []
+    for name, field in model.model_fields.items():  # type: ignore[attr-defined]
+        path = f"{prefix}{name}"
+        paths.append(path)
+        annotation = field.annotation
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+            paths += _key_paths(annotation, path + ".")
+    return paths
+
+
+def test_every_config_key_is_in_the_configuration_reference() -> None:
+    from ragged_graph.config import RouterConfig
+
+    text = README.read_text("utf-8")
+    missing = [path for path in _key_paths(RouterConfig) if f"| `{path}` |" not in text]
+    assert missing == []
