@@ -244,6 +244,29 @@ async def test_assistant_context_forces_the_tier_and_merges_with_run_context(
         await client.assistants.delete(quality["assistant_id"])
 
 
+async def test_an_assistant_with_a_built_in_persona_routes_for_it(
+    client: LangGraphClient, dev_ollama: OllamaServer
+) -> None:
+    researcher = await client.assistants.create(
+        GRAPH_ID, context={"persona": "researcher"}, name="ragged-graph researcher"
+    )
+    try:
+        thread = await client.threads.create()
+        query = "Explain neural networks"
+        output = await client.runs.wait(
+            thread["thread_id"], researcher["assistant_id"], input=human(query)
+        )
+        decision = assert_answered_by_test_server(dev_ollama, output, query)
+        assert decision["persona"] == "researcher"
+        assert decision["tier"] == "quality"
+        assert decision["persona_rule"] == "rule explanations-in-depth"
+        state = await client.threads.get_state(thread["thread_id"])
+        assert state["values"]["decision"]["persona"] == "researcher"
+        await client.threads.delete(thread["thread_id"])
+    finally:
+        await client.assistants.delete(researcher["assistant_id"])
+
+
 async def test_config_persona_reaches_the_decision(
     client: LangGraphClient,
     assistant: dict[str, Any],
