@@ -29,7 +29,6 @@ class ChatModelFactory:
     def __init__(self, config: RouterConfig) -> None:
         ollama = config.providers.ollama
         self._timeout = httpx.Timeout(ollama.request_timeout_s, connect=ollama.connect_timeout_s)
-        self._urls = {host.name: host.base_url for host in ollama.hosts}
         self._default_url = ollama.hosts[0].base_url
         self._embedded = config.providers.embedded
         self._models: dict[tuple[str, str, str], BaseChatModel] = {}
@@ -67,9 +66,6 @@ class ChatModelFactory:
             with self._lock:
                 models = self._models_by_loop.setdefault(loop, {})
         return models
-
-    def url_for(self, host: str | None) -> str:
-        return self._urls.get(host or "", self._default_url)
 
     def _build(self, provider: str, model: str, url: str) -> BaseChatModel:
         if provider == "ollama":
