@@ -24,7 +24,8 @@ The hierarchy::
     │   ├── BadRequestError (ValueError)         the provider refused this request (400)
     │   ├── ModelCoolingDownError (RuntimeError) skipped: failing recently (circuit open)
     │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
-    └── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
+    ├── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
+    └── EvaluationDataError (ValueError)     a golden-set or RouteLLM data file is unusable
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ __all__ = [
     "ConfigIssue",
     "ContextOverflowError",
     "ErrorCode",
+    "EvaluationDataError",
     "FailedAttempt",
     "HardwareDetectionError",
     "HostUnavailableError",
@@ -80,6 +82,7 @@ class ErrorCode(StrEnum):
     STREAM_INTERRUPTED = "STREAM_INTERRUPTED"
     PROVIDER_SERVER_ERROR = "PROVIDER_SERVER_ERROR"
     ALL_MODELS_FAILED = "ALL_MODELS_FAILED"
+    EVALUATION_DATA = "EVALUATION_DATA"
 
 
 class RaggedGraphError(Exception):
@@ -302,3 +305,12 @@ class AllModelsFailedError(NoModelAvailableError):
             f"every model in the fallback chain failed ({tried or 'none tried'}). "
             f"Last error: {last}",
         )
+
+
+class EvaluationDataError(RaggedGraphError, ValueError):
+    """An evaluation data file (the golden set, RouteLLM data) is missing or malformed.
+
+    The message names the file (and line, where there is one) and what was wrong.
+    """
+
+    code = ErrorCode.EVALUATION_DATA

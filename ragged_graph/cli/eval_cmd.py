@@ -31,15 +31,34 @@ def golden(
     data: Annotated[
         Path | None, typer.Option("--data", help="A golden-set JSONL file (default: built in).")
     ] = None,
+    annotator: Annotated[
+        bool,
+        typer.Option(
+            "--annotator",
+            help="Score the independent second annotator instead of the router, on the cases"
+            " they labelled: the ceiling for the router's agreement with the labels.",
+        ),
+    ] = False,
     config: ConfigOption = None,
 ) -> None:
     """Task, tier and joint accuracy per split on the golden set, with confusion matrices."""
+    from ragged_graph.learning.agreement import (
+        annotated_cases,
+        annotator_predictor,
+        load_second_opinion,
+    )
     from ragged_graph.learning.golden import evaluate_golden, load_golden_set, router_predictor
     from ragged_graph.routing.router import Router
 
     router_config = load_cli_config(config)
     with user_errors():
-        report = evaluate_golden(load_golden_set(data), router_predictor(Router(router_config)))
+        cases = load_golden_set(data)
+        if annotator:
+            opinions = load_second_opinion()
+            labelled = annotated_cases(cases, opinions)
+            report = evaluate_golden(labelled, annotator_predictor(opinions))
+        else:
+            report = evaluate_golden(cases, router_predictor(Router(router_config)))
     if as_json:
         print_json(report)
     else:

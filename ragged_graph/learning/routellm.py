@@ -30,6 +30,7 @@ from statistics import fmean
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from ragged_graph.errors import EvaluationDataError
 from ragged_graph.learning.routellm_metrics import (
     DEFAULT_QUANTILE_BINS,
     CurvePoint,
@@ -89,7 +90,7 @@ ScoreFn = Callable[[str], float]
 """A router as a scoring function: prompt in, higher means it needs the strong model more."""
 
 
-class RoutellmDataError(ValueError):
+class RoutellmDataError(EvaluationDataError):
     """A RouteLLM data folder or file is missing or not in the expected shape."""
 
     def __init__(self, path: Path, problem: str) -> None:

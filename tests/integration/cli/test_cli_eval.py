@@ -37,6 +37,21 @@ def test_eval_golden_text_shows_the_confusion_matrix(tmp_path: Path) -> None:
     assert "holdout" in result.stdout
 
 
+def test_eval_golden_annotator_scores_the_second_opinion_on_the_holdout() -> None:
+    result = CliRunner().invoke(app, ["eval", "golden", "--annotator", "--json"])
+    assert result.exit_code == 0, result.output
+    holdout = json.loads(result.stdout)["splits"]["holdout"]
+    assert holdout["cases"] >= 400
+    assert holdout["task_accuracy"] > 0.9
+
+
+def test_eval_golden_names_a_missing_file_without_a_traceback(tmp_path: Path) -> None:
+    result = CliRunner().invoke(app, ["eval", "golden", "--data", str(tmp_path / "nope.jsonl")])
+    assert result.exit_code == 2
+    assert "cannot read golden set" in result.output
+    assert "EVALUATION_DATA" in result.output
+
+
 def test_eval_routellm_reports_apgr_for_each_router() -> None:
     if not ROUTELLM.is_dir():
         pytest.fail(f"RouteLLM data missing at {ROUTELLM}")

@@ -1,7 +1,7 @@
 """The built-in router against its targets on the golden set's held-out split.
 
-The holdout is blind set 2 (written without seeing the router) plus the persona holdout,
-each evaluated once (history in :mod:`ragged_graph.learning.golden`). The targets are not
+The holdout is blind sets 2 and 3 (written without seeing the router) plus the persona
+holdout, each evaluated once (history in :mod:`ragged_graph.learning.golden`). The targets are not
 met there yet: the target test is a strict xfail that turns red the day they are, and a
 floor at the measured figures keeps a later change from quietly losing held-out accuracy.
 """
@@ -25,7 +25,7 @@ def report() -> GoldenReport:
 
 @pytest.mark.xfail(
     strict=True,
-    reason="not met on blind set 2: task 82.7%, tier 79.0%, joint 65.8% (holdout of 243)",
+    reason="not met on blind sets 2 and 3: task 85.6%, tier 74.2%, joint 64.3% (holdout of 473)",
 )
 def test_holdout_meets_the_targets(report: GoldenReport) -> None:
     holdout = report.split("holdout")
@@ -37,9 +37,9 @@ def test_holdout_meets_the_targets(report: GoldenReport) -> None:
 
 def test_holdout_does_not_fall_below_what_was_measured(report: GoldenReport) -> None:
     holdout = report.split("holdout")
-    assert holdout.task_accuracy >= 0.82, report.render_text()
-    assert holdout.tier_accuracy >= 0.78, report.render_text()
-    assert holdout.joint_accuracy >= 0.65, report.render_text()
+    assert holdout.task_accuracy >= 0.855, report.render_text()
+    assert holdout.tier_accuracy >= 0.74, report.render_text()
+    assert holdout.joint_accuracy >= 0.64, report.render_text()
     assert holdout.persona_tier_accuracy is not None
     assert holdout.persona_tier_accuracy >= GOLDEN_TARGETS.persona_tier
 

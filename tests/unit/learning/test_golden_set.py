@@ -29,7 +29,7 @@ from ragged_graph.routing.task_types import TaskType
 
 MIN_CASES = 320
 MIN_PER_TASK = 20
-MIN_HOLDOUT_SHARE = 0.20
+MIN_HOLDOUT_SHARE = 0.30
 
 
 @pytest.fixture(scope="module")
@@ -64,12 +64,12 @@ def test_both_splits_hold_every_task_and_tier(cases: list[GoldenCase]) -> None:
 
 
 def test_the_holdout_is_blind_and_large_enough(cases: list[GoldenCase]) -> None:
-    # Every earlier holdout was spent and moved to tune (see golden.py), so the share is
-    # below the 30% first aimed at; what matters is that the holdout was never tuned on.
+    # Blind sets 2 and 3 and the persona holdout: written without seeing the router and
+    # never tuned on (see golden.py).
     holdout = [case for case in cases if case.split == GoldenSplit.HOLDOUT]
     assert len(holdout) >= 200
     assert len(holdout) / len(cases) >= MIN_HOLDOUT_SHARE
-    assert all(case.persona or re.fullmatch(r"c\d{3}", case.id) for case in holdout)
+    assert all(case.persona or re.fullmatch(r"[cd]\d{3}", case.id) for case in holdout)
     for task in TaskType:
         assert sum(case.task_type == task for case in holdout) >= 18, task
 
