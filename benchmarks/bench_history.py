@@ -16,13 +16,14 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import platform
 import statistics
 import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+
+from benchlib import machine
 
 from ragged_graph.config import RouterConfig
 from ragged_graph.routing.router import Router
@@ -175,9 +176,8 @@ def main() -> None:
     logging.getLogger(DECISION_LOGGER)  # created before timing
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        results = {
-            "machine": f"{platform.machine()}, {platform.python_implementation()} "
-            f"{platform.python_version()}",
+        results: dict[str, Any] = {
+            "machine": machine(),
             "throughput": bench_throughput(args.records, directory),
             "overhead": bench_overhead(args.calls, directory),
         }

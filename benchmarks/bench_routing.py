@@ -1,29 +1,50 @@
-"""Routing speed: `route()` latency, and the graph's overhead over a direct ChatOllama call.
+"""Routing speed: `route()` latency, and what the graph adds over a direct ChatOllama call.
 
-Run: python benchmarks/bench_routing.py [--rounds N] [--calls N] [--write BENCHMARKS.md]
+Run: python benchmarks/bench_routing.py [--rounds N] [--calls N] [--no-litellm] [--json]
+(`benchmarks/perf_suite.py` runs this with the other benchmarks and writes BENCHMARKS.md.)
 
-Everything runs in one process. For the overhead, direct and routed calls alternate against
-the same zero-delay Ollama-protocol test server, so drift on this shared machine hits both
-alike; the overhead is the difference of the medians.
+- `route()`: every query of the golden set, `--rounds` times, with no model server.
+- Overhead: sequential calls to a zero-delay Ollama-protocol test server (in a child
+  process), healthy and with the first model failing (404) so that one fallback happens:
+  a direct `ChatOllama`, the routing graph, `RaggedRouter`, LangChain's `with_fallbacks`
+  and LiteLLM's `Router` (when installed). Variants alternate call by call, in a new random
+  order each round, with a short pause after each call so that one client's background work
+  does not land in the next one's timing; what a variant adds is the difference of its
+  median (and p99) and the direct call's.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import platform
-import statistics
+import tempfile
 import time
+from collections.abc import Mapping
+from dataclasses import asdict
 from importlib import resources
+from pathlib import Path
+from typing import Any
 
-from langchain_ollama import ChatOllama
+from benchlib import Summary, added, interleaved_orders, machine, summarize
+from subjects import (
+    DIRECT,
+    GRAPH,
+    LITELLM,
+    QUERY,
+    RAGGED_ROUTER,
+    WITH_FALLBACKS,
+    ServerProcess,
+    Subject,
+    SyncCall,
+    build_subjects,
+    plan_for,
+)
 
+from ragged_graph import route
 from ragged_graph.config import RouterConfig
-from ragged_graph.routing.router import RouteOptions, Router
-from ragged_graph.routing_graph import Services, build_graph
-from ragged_graph.testing import OllamaServer
 
 QUERIES_FILE = "golden.jsonl"
+FALLBACK = ", one fallback"
 
 
 def golden_queries() -> list[str]:
@@ -31,102 +52,144 @@ def golden_queries() -> list[str]:
     return [json.loads(line)["query"] for line in text.splitlines() if line.strip()]
 
 
-def percentile(values: list[float], share: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
-
-
-def bench_route(router: Router, queries: list[str], rounds: int) -> dict[str, float]:
-    options = RouteOptions()
-    for query in queries:  # warm caches
-        router.decide(query, options=options)
-    timings = []
-    for _ in range(rounds):
-        for query in queries:
-            started = time.perf_counter_ns()
-            router.decide(query, options=options)
-            timings.append((time.perf_counter_ns() - started) / 1000)
-    return {
-        "decisions": len(timings),
-        "p50_us": statistics.median(timings),
-        "p99_us": percentile(timings, 0.99),
-    }
-
-
-def bench_overhead(calls: int) -> dict[str, float]:
-    with OllamaServer() as server:
-        config = RouterConfig.model_validate(
-            {
-                "providers": {
-                    "ollama": {"hosts": [{"name": "bench", "base_url": server.base_url}]}
-                },
-                "hardware": {"memory_gb": 64},
-            }
-        )
-        services = Services.for_router(Router(config))
-        graph = build_graph(lambda _context: services)
-        query = "What is the capital of France?"
-        model = graph.invoke({"query": query})["decision"]["model"]
-        direct = ChatOllama(model=model, base_url=server.base_url)
-        direct.invoke(query)
-        direct_ms, routed_ms = [], []
-        for _ in range(calls):
-            started = time.perf_counter()
-            direct.invoke(query)
-            direct_ms.append((time.perf_counter() - started) * 1000)
-            started = time.perf_counter()
-            graph.invoke({"query": query})
-            routed_ms.append((time.perf_counter() - started) * 1000)
-    direct_p50, routed_p50 = statistics.median(direct_ms), statistics.median(routed_ms)
-    return {
-        "calls": calls,
-        "model": model,
-        "direct_p50_ms": direct_p50,
-        "routed_p50_ms": routed_p50,
-        "overhead_p50_ms": routed_p50 - direct_p50,
-        "direct_p99_ms": percentile(direct_ms, 0.99),
-        "routed_p99_ms": percentile(routed_ms, 0.99),
-    }
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rounds", type=int, default=20)
-    parser.add_argument("--calls", type=int, default=300)
-    parser.add_argument("--json", action="store_true")
-    args = parser.parse_args()
-
-    offline = RouterConfig.model_validate(
+def offline_config() -> RouterConfig:
+    """No model server at all: `route()` decides from the built-in catalogue."""
+    return RouterConfig.model_validate(
         {
             "providers": {
                 "ollama": {"hosts": [{"name": "none", "base_url": "http://127.0.0.1:9"}]}
             },
             "hardware": {"memory_gb": 64},
+            "fallbacks": {"health_file": None},
+            "history": {"enabled": False},
         }
     )
-    queries = golden_queries()
-    results = {
-        "machine": f"{platform.machine()}, {platform.python_implementation()} "
-        f"{platform.python_version()}",
-        "route": bench_route(Router(offline), queries, args.rounds),
-        "graph_overhead": bench_overhead(args.calls),
+
+
+def bench_route(queries: list[str], rounds: int) -> dict[str, Any]:
+    """`ragged_graph.route()` over ``queries``, ``rounds`` times: µs per decision."""
+    config = offline_config()
+    for query in queries:  # warm the router and its caches
+        route(query, config=config)
+    timings = []
+    for _ in range(rounds):
+        for query in queries:
+            started = time.perf_counter_ns()
+            route(query, config=config)
+            timings.append((time.perf_counter_ns() - started) / 1000)
+    return {"queries": len(queries), "rounds": rounds, "us": asdict(summarize(timings))}
+
+
+def interleave(
+    variants: Mapping[str, SyncCall], calls: int, *, gap_s: float
+) -> tuple[dict[str, list[float]], dict[str, float]]:
+    """``calls`` calls of each variant, interleaved: ms per call, and client CPU ms per call.
+
+    After each call the process idles ``gap_s``, so that the client's background work (its
+    threads, e.g. a history writer or logging callbacks) ends before the next call starts;
+    that work is counted in the CPU time of the call that caused it.
+    """
+    timings: dict[str, list[float]] = {name: [] for name in variants}
+    cpu: dict[str, float] = dict.fromkeys(variants, 0.0)
+    for order in interleaved_orders(list(variants), calls):
+        for name in order:
+            call = variants[name]
+            cpu_started = time.process_time()
+            started = time.perf_counter()
+            call(QUERY)
+            timings[name].append((time.perf_counter() - started) * 1000)
+            time.sleep(gap_s)
+            cpu[name] += time.process_time() - cpu_started
+    return timings, {name: total * 1000 / calls for name, total in cpu.items()}
+
+
+def bench_overhead(
+    calls: int, directory: Path, *, litellm: bool = True, gap_s: float = 0.005
+) -> dict[str, Any]:
+    """Latency of each client, and what it adds over the direct call (ms)."""
+    names = [DIRECT, GRAPH, RAGGED_ROUTER, WITH_FALLBACKS, *([LITELLM] if litellm else [])]
+    with ServerProcess() as healthy:
+        plan = plan_for(healthy.base_url, directory)
+        failing = [{"name": plan.primary, "fault": "not_found"}]
+        with ServerProcess(failing) as faulty:
+            subjects: dict[str, Subject] = build_subjects(
+                plan, healthy.base_url, directory / "healthy", names=names
+            )
+            falling_back = build_subjects(
+                plan, faulty.base_url, directory / "fallback", names=names[1:]
+            )
+            try:
+                variants: dict[str, SyncCall] = {n: s.call for n, s in subjects.items()}
+                variants |= {n + FALLBACK: s.call for n, s in falling_back.items()}
+                for name, call in variants.items():
+                    expected = plan.secondary if name.endswith(FALLBACK) else plan.primary
+                    answer = call(QUERY)
+                    if expected not in answer:
+                        raise RuntimeError(f"{name} answered {answer!r}, not from {expected}")
+                    for _ in range(min(20, calls)):  # warm: connections, caches, imports
+                        call(QUERY)
+                timings, cpu = interleave(variants, calls, gap_s=gap_s)
+            finally:
+                for subject in [*subjects.values(), *falling_back.values()]:
+                    subject.close()
+    summaries = {name: summarize(values) for name, values in timings.items()}
+    direct = summaries[DIRECT]
+    rows: dict[str, dict[str, Any]] = {}
+    for name, summary in summaries.items():
+        added_p50, added_p99 = added(summary, direct)
+        rows[name] = {
+            "ms": asdict(summary),
+            "added_p50_ms": added_p50,
+            "added_p99_ms": added_p99,
+            "cpu_ms": cpu[name],
+        }
+    return {
+        "calls": calls,
+        "gap_ms": gap_s * 1000,
+        "primary": plan.primary,
+        "secondary": plan.secondary,
+        "litellm": LITELLM in subjects,
+        "variants": rows,
     }
+
+
+def print_results(results: Mapping[str, Any]) -> None:
+    route_us = Summary(**results["route"]["us"])
+    print(
+        f"route(): {route_us.n} decisions over the golden set's {results['route']['queries']} "
+        f"queries: p50 {route_us.p50:.1f} µs, p99 {route_us.p99:.1f} µs"
+    )
+    overhead = results["overhead"]
+    print(
+        f"sequential calls to a zero-delay test server ({overhead['calls']} each, alternating; "
+        f"{overhead['primary']}, falling back to {overhead['secondary']}):"
+    )
+    for name, row in overhead["variants"].items():
+        ms = Summary(**row["ms"])
+        print(
+            f"  {name:45s} p50 {ms.p50:6.2f} ms  p99 {ms.p99:6.2f} ms  "
+            f"added p50 {row['added_p50_ms']:+6.2f} ms  p99 {row['added_p99_ms']:+6.2f} ms  "
+            f"CPU {row['cpu_ms']:.2f} ms"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--calls", type=int, default=400)
+    parser.add_argument("--no-litellm", action="store_true", help="leave LiteLLM out")
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="ragged-graph-bench-") as tmp:
+        results = {
+            "machine": machine(),
+            "route": bench_route(golden_queries(), args.rounds),
+            "overhead": bench_overhead(args.calls, Path(tmp), litellm=not args.no_litellm),
+        }
     if args.json:
         print(json.dumps(results, indent=2))
-        return
-    route, overhead = results["route"], results["graph_overhead"]
-    print(
-        f"route(): {route['decisions']} decisions over the golden set's {len(queries)} queries: "
-        f"p50 {route['p50_us']:.1f} µs, p99 {route['p99_us']:.1f} µs"
-    )
-    print(
-        f"graph vs direct ChatOllama ({overhead['calls']} alternating calls, "
-        f"model {overhead['model']}): direct p50 {overhead['direct_p50_ms']:.2f} ms, "
-        f"routed p50 {overhead['routed_p50_ms']:.2f} ms, "
-        f"overhead p50 {overhead['overhead_p50_ms']:.2f} ms; "
-        f"p99 direct {overhead['direct_p99_ms']:.2f} ms / "
-        f"routed {overhead['routed_p99_ms']:.2f} ms"
-    )
+    else:
+        print_results(results)
 
 
 if __name__ == "__main__":

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, cast
+from typing import TYPE_CHECKING, Any, Literal, Protocol, cast
 from uuid import UUID
 
 from langchain_core.callbacks import (
@@ -30,7 +30,7 @@ from langchain_core.utils.uuid import uuid7
 from langgraph.types import StreamMode
 from pydantic import ConfigDict, Field, PrivateAttr
 
-from ragged_graph.config import RouterConfig, resolve_config
+from ragged_graph.config import EnsembleMode, RouterConfig, resolve_config
 from ragged_graph.errors import InvalidRequestError, UnknownPersonaError
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.routing.decision import RoutingDecision
@@ -41,6 +41,9 @@ from ragged_graph.routing_graph.nodes.invoke import CALL_OPTIONS_KEY, CallOption
 from ragged_graph.routing_graph.nodes.select import REQUIRED_CAPABILITIES_KEY
 from ragged_graph.routing_graph.report import REQUEST_ID_KEY, SESSION_ID_KEYS
 from ragged_graph.telemetry.tracing import redacting_config
+
+if TYPE_CHECKING:
+    from ragged_graph.telemetry.feedback import Feedback
 
 __all__ = ["RaggedRouter"]
 
@@ -55,6 +58,13 @@ class RaggedRouter(BaseChatModel):
         model: always use this model (routing still supplies the fallbacks).
         tier: force this tier.
         local_only: only use models on the user's own hardware.
+        cost_limit: the most one call may cost, in US dollars.
+        latency_limit: the longest one call should take, in seconds (by prediction).
+        optimise: ``quality`` (default), ``latency`` or ``cost``.
+        user_id: who is asking, for A/B experiments assigned by user (a call's
+            ``user_id`` in its configurable or metadata wins).
+        ensemble: ``auto`` (the config's ``ensemble:`` policy decides), ``always`` (a
+            rewriter, the routed model and a verifier answer together) or ``never``.
     """
 
     # Unknown settings are refused rather than silently dropped.
@@ -70,6 +80,16 @@ class RaggedRouter(BaseChatModel):
     """A forced tier."""
     local_only: bool = False
     """Only use models on the user's own hardware."""
+    cost_limit: float | None = Field(default=None, ge=0)
+    """The most one call may cost, in US dollars (the config's budgets apply too)."""
+    latency_limit: float | None = Field(default=None, gt=0)
+    """The longest one call should take, in seconds, by prediction."""
+    optimise: Literal["quality", "latency", "cost"] = "quality"
+    """What routing favours: the best fit, the fastest answer or the cheapest."""
+    user_id: str | None = None
+    """Who is asking, for A/B experiments assigned by user."""
+    ensemble: EnsembleMode = "auto"
+    """Answer with the ensemble: as the config's policy says, ``always`` or ``never``."""
     temperature: float | None = Field(default=None, ge=0)
     """Sampling temperature passed to the chosen model."""
     max_tokens: int | None = Field(default=None, gt=0)
@@ -129,6 +149,69 @@ class RaggedRouter(BaseChatModel):
     def close(self) -> None:
         """Write the routing-history records still queued (they are also written at exit)."""
         self._services.close()
+
+    def feedback(
+        self,
+        run_id: object,
+        *,
+        score: float | None = None,
+        thumbs: bool | None = None,
+        correction: str | None = None,
+        comment: str | None = None,
+    ) -> Feedback:
+        """Rate an answer: ``run_id`` is the answer itself (the ``AIMessage``) or the id of the
+        call that produced it (``config={"run_id": ...}``); ``score`` from 0 to 1, ``thumbs``
+        up or down, and/or the answer it should have given.
+
+        Stored with the routing record (the history must be on) and sent to LangSmith as
+        feedback on that run when tracing is on. Invalid feedback raises
+        :class:`~ragged_graph.errors.InvalidRequestError`.
+        """
+        from langsmith.utils import tracing_is_enabled
+
+        from ragged_graph.telemetry.feedback import (
+            make_feedback,
+            send_to_langsmith,
+            store_feedback,
+        )
+
+        if isinstance(run_id, BaseMessage):
+            run_id = _run_id_of(run_id)
+        rating = make_feedback(
+            run_id, score=score, thumbs=thumbs, correction=correction, comment=comment
+        )
+        history = self._services.history
+        if history is None:
+            raise InvalidRequestError(
+                "feedback is stored with the routing history, which is off: set "
+                "history.enabled: true in the config"
+            )
+        history.flush()  # the rated request's record may still be queued
+        store_feedback(history.url, rating)
+        if tracing_is_enabled():
+            send_to_langsmith(rating)
+        self._maybe_retrain(history.url)
+        return rating
+
+    def _maybe_retrain(self, url: str) -> None:
+        """Retrain the learned router in the background once enough new feedback came in."""
+        settings = self._router.config.learning
+        if not settings.retrain_after:
+            return
+        from ragged_graph.learning.history_training import (
+            feedback_since_training,
+            learning_embeddings,
+            retrain_in_background,
+        )
+        from ragged_graph.telemetry.store import HistoryStore
+
+        store = HistoryStore(url)
+        try:
+            due = feedback_since_training(store, settings) >= settings.retrain_after
+        finally:
+            store.close()
+        if due:
+            retrain_in_background(url, settings, learning_embeddings(self._router.config))
 
     @property
     def graph(self) -> RoutingGraph:
@@ -205,6 +288,10 @@ class RaggedRouter(BaseChatModel):
             model=given.get("model") or self.model,
             tier=tier.value if isinstance(tier, Tier) else tier,
             local_only=bool(given.get("local_only", self.local_only)),
+            cost_limit=given.get("cost_limit", self.cost_limit),
+            latency_limit=given.get("latency_limit", self.latency_limit),
+            optimise=given.get("optimise", self.optimise),
+            ensemble=given.get("ensemble", self.ensemble),
         )
 
     # Per-call settings through `configurable`, e.g.
@@ -219,7 +306,7 @@ class RaggedRouter(BaseChatModel):
         **kwargs: Any,
     ) -> AIMessage:
         settings = _configured(config)
-        config = self._traced(config, {**settings, **kwargs})
+        config = self._traced(config, {**settings, **kwargs}, input)
         return super().invoke(input, config, stop=stop, **settings, **kwargs)
 
     async def ainvoke(
@@ -231,7 +318,7 @@ class RaggedRouter(BaseChatModel):
         **kwargs: Any,
     ) -> AIMessage:
         settings = _configured(config)
-        config = self._traced(config, {**settings, **kwargs})
+        config = self._traced(config, {**settings, **kwargs}, input)
         return await super().ainvoke(input, config, stop=stop, **settings, **kwargs)
 
     def stream(
@@ -243,7 +330,7 @@ class RaggedRouter(BaseChatModel):
         **kwargs: Any,
     ) -> Iterator[AIMessageChunk]:
         settings = _configured(config)
-        config, parent = _streaming(self._traced(config, {**settings, **kwargs}))
+        config, parent = _streaming(self._traced(config, {**settings, **kwargs}, input))
         kwargs[_STREAM_PARENT] = parent
         yield from super().stream(input, config, stop=stop, **settings, **kwargs)
 
@@ -256,7 +343,7 @@ class RaggedRouter(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[AIMessageChunk]:
         settings = _configured(config)
-        config, parent = _streaming(self._traced(config, {**settings, **kwargs}))
+        config, parent = _streaming(self._traced(config, {**settings, **kwargs}, input))
         kwargs[_STREAM_PARENT] = parent
         async for chunk in super().astream(input, config, stop=stop, **settings, **kwargs):
             yield chunk
@@ -268,18 +355,38 @@ class RaggedRouter(BaseChatModel):
         return super()._get_invocation_params(stop=stop, **kwargs)
 
     def _traced(
-        self, config: RunnableConfig | None, overrides: Mapping[str, Any]
+        self,
+        config: RunnableConfig | None,
+        overrides: Mapping[str, Any],
+        input: LanguageModelInput | None = None,
     ) -> RunnableConfig | None:
         """``config``, with LangSmith tracers that redact when this call's text must not be
-        traced (``tracing.redact_queries``); swapped in before this call's own run starts."""
+        traced (``tracing.redact_queries``); swapped in before this call's own run starts.
+        With ``local_only``, a call whose text the privacy guard keeps local (personal data,
+        secrets) is redacted too."""
         settings = self._router.config.tracing
         if settings.redact_queries == "never":
             return config
         if settings.redact_queries == "local_only":
             context = self._context(overrides)
-            if not (context.local_only or self._local_only_persona(context.persona)):
+            if not (
+                context.local_only
+                or self._local_only_persona(context.persona)
+                or self._holds_private_data(input)
+            ):
                 return config
         return redacting_config(config)
+
+    def _holds_private_data(self, input: LanguageModelInput | None) -> bool:
+        """Whether the privacy guard would keep this input local (scanned only while a cloud
+        model could be chosen)."""
+        if input is None:
+            return False
+        try:
+            messages = self._convert_input(input).to_messages()
+        except Exception:  # a bad input fails the call itself, with its own error
+            return False
+        return self._router.screen(str(message.text) for message in messages).found
 
     def _local_only_persona(self, name: str | None) -> bool:
         if name is None:
@@ -342,6 +449,12 @@ class RaggedRouter(BaseChatModel):
             session = next((metadata[key] for key in SESSION_ID_KEYS if metadata.get(key)), None)
             if session is not None:
                 configurable["session_id"] = str(session)
+            # LangChain copies a call's configurable into its metadata, so both arrive here.
+            user = metadata.get("user_id") or self.user_id
+        else:
+            user = self.user_id
+        if user is not None:
+            configurable["user_id"] = str(user)
         config: RunnableConfig = {
             "callbacks": _child_callbacks(parent),
             "configurable": configurable,
@@ -360,7 +473,7 @@ class RaggedRouter(BaseChatModel):
             messages, stop, run_manager, kwargs, stream_to_writer=False
         )
         state = self._graph.invoke(graph_input, config, context=context)
-        return ChatResult(generations=[ChatGeneration(message=state["messages"][-1])])
+        return _chat_result(state)
 
     async def _agenerate(
         self,
@@ -373,7 +486,7 @@ class RaggedRouter(BaseChatModel):
             messages, stop, run_manager, kwargs, stream_to_writer=False
         )
         state = await self._graph.ainvoke(graph_input, config, context=context)
-        return ChatResult(generations=[ChatGeneration(message=state["messages"][-1])])
+        return _chat_result(state)
 
     def _stream(
         self,
@@ -510,7 +623,16 @@ def _child_callbacks(run_manager: _ParentRun | None) -> CallbackManager | None:
     return manager
 
 
-_SETTINGS = ("persona", "model", "tier", "local_only")
+_SETTINGS = (
+    "persona",
+    "model",
+    "tier",
+    "local_only",
+    "cost_limit",
+    "latency_limit",
+    "optimise",
+    "ensemble",
+)
 _CALL_KWARGS = frozenset(
     {
         "ragged_tools",
@@ -537,6 +659,19 @@ def _has_image(message: BaseMessage) -> bool:
     return isinstance(content, list) and any(
         isinstance(block, dict) and block.get("type") in _IMAGE_BLOCKS for block in content
     )
+
+
+def _run_id_of(answer: BaseMessage) -> str:
+    # LangChain names a chat model's answer after its run: ``lc_run--<run id>[-<index>]``.
+    ident = (answer.id or "").removeprefix("lc_run--")
+    return ident[:36] if len(ident) > 36 and ident[36] == "-" else ident
+
+
+def _chat_result(state: Mapping[str, Any]) -> ChatResult:
+    # Without an id LangChain names the answer after this call's run (``lc_run--<run id>``),
+    # as it does a streamed one: the id `feedback()` takes, not the inner model call's.
+    answer = state["messages"][-1].model_copy(update={"id": None})
+    return ChatResult(generations=[ChatGeneration(message=answer)])
 
 
 def _generation_chunk(token: BaseMessage) -> ChatGenerationChunk:

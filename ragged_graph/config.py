@@ -23,17 +23,31 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
 
 from ragged_graph.errors import ConfigError, ConfigIssue
-from ragged_graph.registry.cards import ModelCardSpec
+from ragged_graph.experiments.settings import (
+    ExperimentName,
+    ExperimentSettings,
+    overlapping_experiments,
+)
+from ragged_graph.registry.cards import Capability, ModelCardSpec, Tier
 from ragged_graph.registry.hardware import HardwareOverride
 from ragged_graph.routing.complexity import TierThresholds
 from ragged_graph.routing.personas import Persona
 
 __all__ = [
+    "CLOUD_PROVIDERS",
     "CONFIG_ENV_VAR",
     "DEFAULT_OLLAMA_URL",
+    "BudgetSettings",
+    "CloudModelSpec",
+    "CloudProviderSettings",
+    "CloudProviders",
+    "CloudSettings",
     "EmbeddedProviderConfig",
+    "EnsembleMode",
+    "EnsembleSettings",
     "FallbackSettings",
     "HistorySettings",
+    "LatencySettings",
     "LoggingSettings",
     "OllamaHostConfig",
     "OllamaProviderConfig",
@@ -229,6 +243,9 @@ class OllamaProviderConfig(BaseModel):
     """Timeout for the registry's `/api/tags`, `/api/show` and `/api/ps` calls."""
     discovery_ttl_s: float = Field(default=30.0, ge=0)
     """How long discovered models and loaded state are cached."""
+    latency_window_s: float = Field(default=60.0, gt=0)
+    """How far back a host's calls count towards its recent latency (mean time to first
+    token), which decides between hosts that have a model loaded and equally busy."""
 
     @field_validator("hosts")
     @classmethod
@@ -305,6 +322,197 @@ class TracingSettings(BaseModel):
         return value
 
 
+CLOUD_PROVIDERS = ("openai", "anthropic")
+"""The cloud providers a model under ``cloud.models`` may name."""
+CloudProviderName = Literal["openai", "anthropic"]
+
+_CLOUD_CAPABILITIES = frozenset(
+    {
+        Capability.GENERAL,
+        Capability.CODE,
+        Capability.REASONING,
+        Capability.MATHS,
+        Capability.MULTILINGUAL,
+        Capability.LONG_CONTEXT,
+        Capability.TOOLS,
+        Capability.CREATIVE,
+    }
+)
+
+
+class CloudProviderSettings(BaseModel):
+    """How to reach one cloud provider (through its LangChain integration)."""
+
+    model_config = _STRICT
+
+    base_url: str | None = None
+    """The API's base URL; None: the provider's own (an OpenAI-compatible server works too)."""
+    api_key_env: str | None = None
+    """The environment variable holding the API key; None: the integration's own
+    (``OPENAI_API_KEY``, ``ANTHROPIC_API_KEY``)."""
+    timeout_s: float = Field(default=60.0, gt=0)
+    """Seconds to wait for an answer."""
+    max_retries: int = Field(default=0, ge=0, le=10)
+    """The client's own retries (the router retries and falls back itself)."""
+
+
+class CloudProviders(BaseModel):
+    """Settings per cloud provider."""
+
+    model_config = _STRICT
+
+    openai: CloudProviderSettings = Field(default_factory=CloudProviderSettings)
+    """OpenAI (``langchain-openai``)."""
+    anthropic: CloudProviderSettings = Field(default_factory=CloudProviderSettings)
+    """Anthropic (``langchain-anthropic``)."""
+
+
+class CloudModelSpec(BaseModel):
+    """A cloud chat model the router may choose: a card with ``local: false``."""
+
+    model_config = _STRICT
+
+    name: str = Field(min_length=1)
+    """The provider's model name, e.g. ``gpt-4o-mini`` or ``claude-sonnet-4-5``."""
+    provider: CloudProviderName
+    """``openai`` or ``anthropic``."""
+    tier: Tier = Tier.QUALITY
+    """The tier it serves."""
+    context_window: int = Field(default=128_000, gt=0)
+    """Its context window in tokens."""
+    capabilities: frozenset[Capability] = _CLOUD_CAPABILITIES
+    """What it can do."""
+    specialisations: frozenset[Capability] = frozenset()
+    """What it is notably better at than others of its tier."""
+    input_price_per_mtok: float = Field(ge=0)
+    """US dollars per million input tokens (required: a model's price is never guessed)."""
+    output_price_per_mtok: float = Field(ge=0)
+    """US dollars per million output tokens."""
+    tokens_per_second: float = Field(default=60.0, gt=0)
+    """Typical generation speed (a prior until learned from the history)."""
+    first_token_ms: float = Field(default=700.0, gt=0)
+    """Typical time to first token (a prior until learned)."""
+    description: str = ""
+    """A human-readable note."""
+
+
+class CloudSettings(BaseModel):
+    """Cloud chat models as quality-tier candidates (the ``cloud`` extra); off by default.
+
+    A request holding personal data or secrets, a private document, the ``private``
+    persona or ``local_only`` never goes to them.
+    """
+
+    model_config = _STRICT
+
+    enabled: bool = False
+    """Offer the models below to routing."""
+    providers: CloudProviders = Field(default_factory=CloudProviders)
+    """How to reach each provider."""
+    models: tuple[CloudModelSpec, ...] = ()
+    """The cloud models, with their prices."""
+
+    @field_validator("models")
+    @classmethod
+    def _unique_cloud_names(cls, models: tuple[CloudModelSpec, ...]) -> tuple[CloudModelSpec, ...]:
+        names = [spec.name for spec in models]
+        duplicates = sorted({name for name in names if names.count(name) > 1})
+        if duplicates:
+            raise ValueError(f"each model may be listed once; repeated: {', '.join(duplicates)}")
+        return models
+
+
+class BudgetSettings(BaseModel):
+    """Spend caps; over one, requests go to free (local) models and decisions say why."""
+
+    model_config = _STRICT
+
+    daily: float | None = Field(default=None, ge=0)
+    """Most that all requests may spend in one UTC day; None: no cap."""
+    per_session: float | None = Field(default=None, ge=0)
+    """Most that the requests of one session (``session_id``, ``thread_id`` or
+    ``conversation_id``) may spend; None: no cap."""
+    currency: Literal["USD"] = "USD"
+    """The currency of budgets and prices (US dollars only)."""
+
+
+class LatencySettings(BaseModel):
+    """Latency prediction: cold loads, and speeds learned from the routing history."""
+
+    model_config = _STRICT
+
+    cold_load_s_per_gb: float = Field(default=0.5, ge=0)
+    """Seconds to load one GB of a model that is not loaded yet."""
+    learn_from_history: bool = True
+    """Learn each model's time to first token and speed from the routing history."""
+    refresh_s: float = Field(default=60.0, gt=0)
+    """How often the learned speeds are re-read from the history (in the background)."""
+    smoothing: float = Field(default=0.2, gt=0, le=1)
+    """The moving averages' weight of each new answer (0-1)."""
+    window_days: float = Field(default=7.0, gt=0)
+    """How far back the history is read."""
+
+
+EnsembleMode = Literal["auto", "always", "never"]
+"""A request's ensemble mode: as the policy says, always, or never."""
+
+
+class EnsembleSettings(BaseModel):
+    """When the ensemble answers (a rewriter, the routed primary, a verifier) instead of one
+    model. A request's own mode (``ensemble`` in the context: ``always`` or ``never``) wins;
+    in ``auto`` mode the ensemble runs when it is enabled here and every condition below
+    holds (an empty list is no condition). Requests with tools or a structured-output schema
+    are answered by one model."""
+
+    model_config = _STRICT
+
+    enabled: bool = False
+    """Run the ensemble for requests in ``auto`` mode that meet the conditions below."""
+    personas: tuple[str, ...] = ()
+    """Personas whose requests qualify; empty: any persona (or none)."""
+    tiers: tuple[Tier, ...] = ()
+    """Tiers the query calls for that qualify; empty: any tier."""
+    min_complexity: float = Field(default=0.0, ge=0, le=10)
+    """The lowest complexity score that qualifies."""
+    rewrite: bool = True
+    """Let a fast model rewrite (expand) the query first; the primary answers the rewrite (a
+    RAG query's rewrite is for retrieval: the primary answers the question as asked), which
+    comes back as ``ensemble.rewritten_query``."""
+    escalate: bool = True
+    """When the verifier rejects the answer, ask the best quality model; False: keep the
+    primary's answer (the verdict still says reject)."""
+
+
+def default_learned_router_path(environ: Mapping[str, str] | None = None) -> str:
+    """``$XDG_DATA_HOME/ragged-graph/learned-router.zip`` (``~/.local/share`` when unset)."""
+    env = environ if environ is not None else os.environ
+    data = (
+        Path(env["XDG_DATA_HOME"]) if env.get("XDG_DATA_HOME") else Path.home() / ".local" / "share"
+    )
+    return str(data / "ragged-graph" / "learned-router.zip")
+
+
+class LearningSettings(BaseModel):
+    """Continual learning of the learned router from the routing history and feedback."""
+
+    model_config = _STRICT
+
+    model_path: str = Field(default_factory=default_learned_router_path)
+    """Where the learned router is saved (a versioned file; ``~`` is expanded)."""
+    embeddings: Literal["hashing", "minilm", "ollama"] = "hashing"
+    """Query features: ``hashing`` (no model needed), ``minilm`` (the ``local-embeddings``
+    extra) or ``ollama`` (``ollama_embeddings_model`` on the configured Ollama)."""
+    ollama_embeddings_model: str = "nomic-embed-text"
+    """The Ollama embedding model when ``embeddings: ollama``."""
+    retrain_after: int = Field(default=0, ge=0)
+    """Retrain in the background after this many new pieces of feedback (0: only on
+    ``ragged-graph learn``)."""
+    min_examples: int = Field(default=50, ge=2)
+    """Fewest history examples (query text and feedback) to train on."""
+    holdout_share: float = Field(default=0.2, gt=0, lt=1)
+    """Newest share of the examples that judges a retrained router against the saved one."""
+
+
 class RouterConfig(BaseModel):
     """Every setting of the router."""
 
@@ -332,6 +540,22 @@ class RouterConfig(BaseModel):
     """The decision log."""
     tracing: TracingSettings = Field(default_factory=TracingSettings)
     """What LangSmith traces carry (query text redaction)."""
+    cloud: CloudSettings = Field(default_factory=CloudSettings)
+    """Cloud chat models (OpenAI, Anthropic) as candidates, with their prices."""
+    budgets: BudgetSettings = Field(default_factory=BudgetSettings)
+    """Spend caps per day and per session."""
+    local_cost_per_million: float = Field(default=0.0, ge=0)
+    """US dollars per million tokens (input and output) counted for local models."""
+    latency: LatencySettings = Field(default_factory=LatencySettings)
+    """Latency prediction and learning."""
+    ensemble: EnsembleSettings = Field(default_factory=EnsembleSettings)
+    """When the ensemble (rewriter, primary, verifier) answers instead of one model."""
+
+    experiments: dict[ExperimentName, ExperimentSettings] = Field(default_factory=dict)
+    """A/B experiments by name: variants of routing policy or model, with traffic weights
+    (see :mod:`ragged_graph.experiments`)."""
+    learning: LearningSettings = Field(default_factory=LearningSettings)
+    """Training the learned router from the history (``ragged-graph learn``)."""
 
     _source: str | None = PrivateAttr(default=None)
 
@@ -348,6 +572,21 @@ class RouterConfig(BaseModel):
         if problems:
             raise ValueError("; ".join(problems))
         return tasks
+
+    @field_validator("experiments")
+    @classmethod
+    def _one_experiment_at_a_time(
+        cls, experiments: dict[str, ExperimentSettings]
+    ) -> dict[str, ExperimentSettings]:
+        clashes = overlapping_experiments(experiments)
+        if clashes:
+            pairs = "; ".join(f"{first} and {second}" for first, second in clashes)
+            raise ValueError(
+                f"enabled experiments overlap in time ({pairs}); a request is in one "
+                "experiment at most: disable one or give them start/end dates that do not "
+                "overlap"
+            )
+        return experiments
 
     @field_validator("models")
     @classmethod

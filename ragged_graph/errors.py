@@ -14,6 +14,7 @@ The hierarchy::
     ├── NoModelAvailableError (LookupError)  no installed model fits the memory budget
     │   └── AllModelsFailedError                 every model of the fallback chain failed
     ├── UnknownPersonaError (LookupError)    a persona name the config does not define
+    ├── UnknownExperimentError (LookupError) an A/B experiment name the config does not define
     ├── ProviderError                        a model call failed; ``retryable`` says if transient
     │   ├── ModelNotFoundError (LookupError)     the host does not have the model (404)
     │   ├── ModelLoadError (MemoryError)         the host could not load it (out of memory)
@@ -23,9 +24,11 @@ The hierarchy::
     │   ├── RateLimitedError (RuntimeError)      the provider asked to slow down (429)
     │   ├── BadRequestError (ValueError)         the provider refused this request (400)
     │   ├── ModelCoolingDownError (RuntimeError) skipped: failing recently (circuit open)
+    │   ├── PrivacyGuardError (PermissionError)  refused: private data may not go to a cloud model
     │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
     ├── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
-    └── EvaluationDataError (ValueError)     a golden-set or RouteLLM data file is unusable
+    ├── EvaluationDataError (ValueError)     a golden-set or RouteLLM data file is unusable
+    └── LearnedModelError (ValueError)       a learned-router file is unreadable or incompatible
 """
 
 from __future__ import annotations
@@ -47,16 +50,19 @@ __all__ = [
     "HardwareDetectionError",
     "HostUnavailableError",
     "InvalidRequestError",
+    "LearnedModelError",
     "ModelCoolingDownError",
     "ModelLoadError",
     "ModelNotFoundError",
     "NoModelAvailableError",
+    "PrivacyGuardError",
     "ProviderError",
     "ProviderServerError",
     "ProviderTimeoutError",
     "RaggedGraphError",
     "RateLimitedError",
     "StreamInterruptedError",
+    "UnknownExperimentError",
     "UnknownModelError",
     "UnknownPersonaError",
 ]
@@ -75,6 +81,7 @@ class ErrorCode(StrEnum):
     HARDWARE_DETECTION = "HARDWARE_DETECTION"
     NO_MODEL_AVAILABLE = "NO_MODEL_AVAILABLE"
     UNKNOWN_PERSONA = "UNKNOWN_PERSONA"
+    UNKNOWN_EXPERIMENT = "UNKNOWN_EXPERIMENT"
     MODEL_NOT_FOUND = "MODEL_NOT_FOUND"
     MODEL_LOAD_FAILED = "MODEL_LOAD_FAILED"
     HOST_UNAVAILABLE = "HOST_UNAVAILABLE"
@@ -82,6 +89,8 @@ class ErrorCode(StrEnum):
     STREAM_INTERRUPTED = "STREAM_INTERRUPTED"
     PROVIDER_SERVER_ERROR = "PROVIDER_SERVER_ERROR"
     ALL_MODELS_FAILED = "ALL_MODELS_FAILED"
+    PRIVACY_GUARD = "PRIVACY_GUARD"
+    LEARNED_MODEL = "LEARNED_MODEL"
     EVALUATION_DATA = "EVALUATION_DATA"
 
 
@@ -196,10 +205,44 @@ class UnknownPersonaError(RaggedGraphError, LookupError):
         )
 
 
+class UnknownExperimentError(RaggedGraphError, LookupError):
+    """An A/B experiment name that is not defined."""
+
+    code = ErrorCode.UNKNOWN_EXPERIMENT
+
+    def __init__(self, name: str, known: Sequence[str]) -> None:
+        self.name = name
+        self.known = tuple(known)
+        listed = ", ".join(self.known) if self.known else "none are defined"
+        super().__init__(
+            f"unknown experiment {name!r}; known experiments: {listed}. "
+            "Define it under `experiments:` in your config file (`ragged-graph ab list` "
+            "shows them)."
+        )
+
+
 class HardwareDetectionError(RaggedGraphError, RuntimeError):
     """A hardware tool ran but its output could not be understood."""
 
     code = ErrorCode.HARDWARE_DETECTION
+
+
+class LearnedModelError(RaggedGraphError, ValueError):
+    """A saved learned router cannot be used: missing, corrupt, of another format version, or
+    built on other embeddings than the ones given. The message names the file and what to do
+    (usually: retrain and save it again with this version of ragged_graph)."""
+
+    code = ErrorCode.LEARNED_MODEL
+
+    def __init__(self, path: Path | str | None, problem: str, *, remedy: str = "") -> None:
+        self.path = str(path) if path is not None else None
+        self.problem = problem
+        where = f"{self.path}: " if self.path else ""
+        advice = remedy or (
+            "Retrain the router on your routing history and save it again "
+            "(LearnedRouter.fit(...).save(path))."
+        )
+        super().__init__(f"learned router {where}{problem}. {advice}")
 
 
 class ProviderError(RaggedGraphError):
@@ -270,6 +313,14 @@ class BadRequestError(ProviderError, ValueError):
 class ModelCoolingDownError(ProviderError, RuntimeError):
     code = ErrorCode.COOLING_DOWN
     hint = "It failed repeatedly; it is tried again once its cooldown ends."
+
+
+class PrivacyGuardError(ProviderError, PermissionError):
+    """A cloud model was not called: the request must stay on this machine (the privacy
+    guard at the call, behind the router's own choice of local models)."""
+
+    code = ErrorCode.PRIVACY_GUARD
+    hint = "The request holds personal data or secrets, or was marked local-only."
 
 
 @dataclass(frozen=True, kw_only=True)

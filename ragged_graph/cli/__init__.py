@@ -8,11 +8,14 @@ import sys
 import typer
 
 from ragged_graph.cli import (
+    ab_cmd,
     analytics_cmd,
     config_cmd,
     dashboard_cmd,
     eval_cmd,
+    feedback_cmd,
     hardware_cmd,
+    learn_cmd,
     models_cmd,
     route_cmd,
 )
@@ -32,8 +35,11 @@ app.command("models")(models_cmd.models)
 app.command("hardware")(hardware_cmd.hardware)
 app.command("analytics")(analytics_cmd.analytics)
 app.command("dashboard")(dashboard_cmd.dashboard)
+app.command("feedback")(feedback_cmd.feedback)
+app.command("learn")(learn_cmd.learn)
 app.add_typer(config_cmd.app, name="config")
 app.add_typer(eval_cmd.app, name="eval")
+app.add_typer(ab_cmd.app, name="ab")
 
 
 def main() -> None:

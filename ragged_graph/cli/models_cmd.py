@@ -1,7 +1,9 @@
-"""`ragged-graph models`: every model card, with where it is installed and whether it fits."""
+"""`ragged-graph models`: every model card, with where it is installed and whether it fits,
+and each Ollama host of the fleet with its labels and the models it holds."""
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -64,11 +66,20 @@ def _entry_as_json(
     }
 
 
+def _host_cooling(host: str, breakers: dict[str, BreakerStatus]) -> bool:
+    status = breakers.get(host_key(host))
+    return status is not None and status.state == "open"
+
+
 def snapshot_as_json(
-    snapshot: RegistrySnapshot, breakers: dict[str, BreakerStatus] | None = None
+    snapshot: RegistrySnapshot,
+    breakers: dict[str, BreakerStatus] | None = None,
+    labels: Mapping[str, tuple[str, ...]] | None = None,
 ) -> dict[str, Any]:
-    """The JSON document `ragged-graph models --json` prints."""
+    """The JSON document `ragged-graph models --json` prints; ``labels`` are the hosts'
+    configured labels, by host name."""
     breakers = breakers or {}
+    labels = labels or {}
     return {
         "availability_known": snapshot.availability_known,
         "budget": snapshot.budget.model_dump(mode="json"),
@@ -78,10 +89,10 @@ def snapshot_as_json(
                 "base_url": h.base_url,
                 "reachable": h.reachable,
                 "error": h.error,
-                "cooling_down": (
-                    (status := breakers.get(host_key(h.host))) is not None
-                    and status.state == "open"
-                ),
+                "cooling_down": _host_cooling(h.host, breakers),
+                "labels": list(labels.get(h.host, ())),
+                "models": sorted(model.name for model in h.installed),
+                "loaded": sorted(model.name for model in h.loaded),
             }
             for h in snapshot.hosts
         ],
@@ -113,12 +124,11 @@ def models(
         if health_file
         else {}
     )
+    labels = {host.name: host.labels for host in router_config.providers.ollama.hosts}
     if as_json:
-        print_json(snapshot_as_json(snapshot, breakers))
+        print_json(snapshot_as_json(snapshot, breakers, labels))
         return
-    for host in snapshot.hosts:
-        state = "[green]reachable[/]" if host.reachable else f"[red]unreachable[/] ({host.error})"
-        console.print(f"Ollama host [bold]{host.host}[/] at {host.base_url}: {state}")
+    _print_hosts(snapshot, breakers, labels)
     console.print(f"Memory budget: {snapshot.budget.budget_gb:.1f} GB ({snapshot.budget.rule})")
     table = Table(
         Column("model", no_wrap=True, min_width=18),
@@ -130,7 +140,9 @@ def models(
         "load",
         "fits",
         "from",
-        caption="Specialisations, capabilities and hosts: --json",
+        "hosts",
+        caption="hosts: * loaded there, ! cooling down there; specialisations and "
+        "capabilities: --json",
     )
     known = snapshot.availability_known
     for entry in snapshot.entries:
@@ -145,6 +157,7 @@ def models(
             _yes_no(entry.loaded),
             _yes_no(entry.fits),
             entry.origin.value + (" [red](cooling)[/]" if _cooling(entry, breakers) else ""),
+            _hosts_cell(entry, breakers),
         )
     console.print(table)
     if not known:
@@ -152,3 +165,48 @@ def models(
             "[yellow]No Ollama host answered: installed state is unknown. "
             "Start Ollama with `ollama serve` or set OLLAMA_HOST.[/]"
         )
+
+
+def _hosts_cell(entry: RegistryEntry, breakers: dict[str, BreakerStatus]) -> str:
+    """The hosts that have ``entry`` installed: ``*`` loaded there, ``!`` cooling there."""
+    cooling = set(_cooling(entry, breakers))
+    return ", ".join(
+        host + ("*" if host in entry.loaded_on else "") + ("!" if host in cooling else "")
+        for host in entry.installed_on
+    )
+
+
+def _print_hosts(
+    snapshot: RegistrySnapshot,
+    breakers: dict[str, BreakerStatus],
+    labels: Mapping[str, tuple[str, ...]],
+) -> None:
+    """One table row per Ollama host: labels, state, and the models it has."""
+    table = Table(
+        Column("host", no_wrap=True),
+        "labels",
+        "url",
+        "state",
+        Column("models (* loaded)", overflow="fold"),
+        title="Ollama hosts",
+    )
+    for host in snapshot.hosts:
+        if not host.reachable:
+            state = "[red]unreachable[/]"
+        elif _host_cooling(host.host, breakers):
+            state = "[red]cooling down[/]"
+        else:
+            state = "[green]reachable[/]"
+        loaded = {model.name for model in host.loaded}
+        held = ", ".join(
+            model.name + ("*" if model.name in loaded else "")
+            for model in sorted(host.installed, key=lambda model: model.name)
+        )
+        table.add_row(
+            host.host,
+            ", ".join(labels.get(host.host, ())),
+            host.base_url,
+            state,
+            held or (f"[dim]{host.error}[/]" if host.error else "-"),
+        )
+    console.print(table)

@@ -25,6 +25,7 @@ from ragged_graph.errors import (
     RateLimitedError,
     StreamInterruptedError,
 )
+from ragged_graph.providers.cloud import cloud_provider_error
 
 __all__ = ["PROVIDER_FAILURES", "is_transient", "to_provider_error"]
 
@@ -113,4 +114,7 @@ def to_provider_error(
         )
     if isinstance(exc, httpx.HTTPError):
         return ProviderServerError(f"HTTP failure ({exc})", model=model, host=host)
-    return None
+    # OpenAI and Anthropic SDK errors (cloud models).
+    return cloud_provider_error(
+        exc, model=model, host=host, partial_text=partial_text, streamed=streamed
+    )

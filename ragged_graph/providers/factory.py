@@ -3,7 +3,9 @@
 Building a ``ChatOllama`` makes no request, but each owns an HTTP connection pool; reusing
 one per model and host keeps connections alive across requests. The ``embedded`` provider
 gives a :class:`~ragged_graph.providers.embedded.ChatEmbedded`, whose weights are loaded on
-first use, once per process.
+first use, once per process. Cloud models (``openai``, ``anthropic``) are built on their first
+call (see :mod:`ragged_graph.providers.cloud`); ``builders`` replaces how a provider's models
+are built (tests give LangChain's fake chat models this way).
 """
 
 from __future__ import annotations
@@ -11,22 +13,31 @@ from __future__ import annotations
 import asyncio
 import threading
 import weakref
+from collections.abc import Callable, Mapping
 
 import httpx
 from langchain_core.language_models import BaseChatModel
 from langchain_ollama import ChatOllama
 
-from ragged_graph.config import RouterConfig
+from ragged_graph.config import CLOUD_PROVIDERS, RouterConfig
 from ragged_graph.errors import ConfigError, ConfigIssue
+from ragged_graph.providers.cloud import build_cloud_chat_model
 from ragged_graph.providers.embedded import EMBEDDED_PROVIDER, ChatEmbedded, embedded_model_path
 
-__all__ = ["ChatModelFactory"]
+__all__ = ["ChatModelBuilder", "ChatModelFactory"]
+
+ChatModelBuilder = Callable[[str], BaseChatModel]
+"""Builds the chat model for a model name (one provider's)."""
 
 
 class ChatModelFactory:
     """Makes (and caches) the chat model that serves a model on a host."""
 
-    def __init__(self, config: RouterConfig) -> None:
+    def __init__(
+        self, config: RouterConfig, *, builders: Mapping[str, ChatModelBuilder] | None = None
+    ) -> None:
+        self._builders = dict(builders or {})
+        self._cloud = config.cloud.providers
         ollama = config.providers.ollama
         self._timeout = httpx.Timeout(ollama.request_timeout_s, connect=ollama.connect_timeout_s)
         self._default_url = ollama.hosts[0].base_url
@@ -68,6 +79,12 @@ class ChatModelFactory:
         return models
 
     def _build(self, provider: str, model: str, url: str) -> BaseChatModel:
+        builder = self._builders.get(provider)
+        if builder is not None:
+            return builder(model)
+        if provider in CLOUD_PROVIDERS:
+            settings = getattr(self._cloud, provider)
+            return build_cloud_chat_model(provider, model, settings)
         if provider == "ollama":
             return ChatOllama(model=model, base_url=url, client_kwargs={"timeout": self._timeout})
         if provider == EMBEDDED_PROVIDER:

@@ -122,6 +122,10 @@ class ModelCard(BaseModel):
     tokens_per_second: float | None = Field(default=None, gt=0)
     """Typical generation speed on modest hardware, used to predict latency."""
 
+    first_token_ms: float | None = Field(default=None, gt=0)
+    """Typical time to the first token of a short prompt on a warm (loaded) model, in ms;
+    None: predicted from the model's size (see :mod:`ragged_graph.routing.latency`)."""
+
     input_price_per_mtok: float = Field(default=0.0, ge=0)
     """Price per million input tokens in US dollars (0 for local models)."""
 
@@ -183,6 +187,8 @@ class ModelCardSpec(BaseModel):
     """Memory it needs, in GB."""
     tokens_per_second: float | None = Field(default=None, gt=0)
     """Typical generation speed."""
+    first_token_ms: float | None = Field(default=None, gt=0)
+    """Typical time to the first token on a warm model, in ms."""
     input_price_per_mtok: float | None = Field(default=None, ge=0)
     """US dollars per million input tokens."""
     output_price_per_mtok: float | None = Field(default=None, ge=0)

@@ -2,8 +2,9 @@
 
 Sources are merged in this order, later ones winning for a model they both name:
 
-1. built-in cards (:mod:`ragged_graph.registry.sources.builtin`), and the embedded model's
-   when it can run here (:mod:`ragged_graph.registry.sources.embedded`);
+1. built-in cards (:mod:`ragged_graph.registry.sources.builtin`), the embedded model's
+   when it can run here (:mod:`ragged_graph.registry.sources.embedded`), and the cloud
+   models of ``cloud:`` when enabled (:mod:`ragged_graph.registry.sources.cloud`);
 2. inferred cards for models installed on an Ollama host that step 1 does not know;
 3. the user's config file, which may override any field of any card or add new ones.
 
@@ -25,6 +26,7 @@ from ragged_graph.registry.cards import CardOrigin, ModelCard, normalise_model_n
 from ragged_graph.registry.hardware import MemoryBudget
 from ragged_graph.registry.sources.base import ModelSource
 from ragged_graph.registry.sources.builtin import BuiltinSource
+from ragged_graph.registry.sources.cloud import CloudSource
 from ragged_graph.registry.sources.config_file import ConfigFileSource
 from ragged_graph.registry.sources.embedded import EmbeddedSource
 from ragged_graph.registry.sources.ollama import OllamaInventory, OllamaSource
@@ -127,7 +129,11 @@ class ModelRegistry:
             for host in ollama.hosts
         ]
         overrides = ConfigFileSource(config.models, source=config.source) if config.models else None
-        static = (BuiltinSource(), EmbeddedSource(config.providers.embedded))
+        static = (
+            BuiltinSource(),
+            EmbeddedSource(config.providers.embedded),
+            CloudSource(config.cloud),
+        )
         return cls(budget=budget, static_sources=static, hosts=hosts, overrides=overrides)
 
     @property
@@ -137,6 +143,11 @@ class ModelRegistry:
     def close(self) -> None:
         for host in self._hosts:
             host.close()
+
+    def is_fresh(self) -> bool:
+        """Whether :meth:`snapshot` can answer now without asking any host: every host's
+        inventory was fetched within its time to live, so it does no blocking I/O."""
+        return all(host.is_fresh() for host in self._hosts)
 
     def snapshot(self, *, refresh: bool = False) -> RegistrySnapshot:
         """The registry now; rebuilt only when a host's inventory changed."""

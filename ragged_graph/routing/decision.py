@@ -57,3 +57,23 @@ class RoutingDecision(BaseModel):
     """True when no model server answered and installed models were assumed."""
     explicit_model: bool = False
     """True when the caller named the model."""
+    local_only: bool = False
+    """True when only local models could be chosen: the persona or the call asked for it, or
+    the privacy guard found something that must stay on this machine."""
+    privacy: list[str] = Field(default_factory=list)
+    """What the privacy guard found in the request (``email``, ``phone``, ``card_number``,
+    ``iban``, ``api_key``, ``token``, ``private_key``, ``password``, ``private_document``);
+    any finding keeps it on local models. Scanned only while a cloud model could be chosen."""
+    optimise: str = "quality"
+    """What selection favoured: ``quality``, ``latency`` or ``cost``."""
+    estimated_cost_usd: float | None = None
+    """What the chosen model should cost for this request, in US dollars."""
+    predicted_latency_ms: float | None = None
+    """How long the chosen model should take to answer (a cold load included), in ms."""
+    predicted_first_token_ms: float | None = None
+    """How long until its first token, in ms."""
+    cost_limit_usd: float | None = None
+    """The cost limit applied: the request's ``cost_limit`` or a budget's remainder,
+    whichever was tighter (None: none)."""
+    latency_limit_s: float | None = None
+    """The request's latency limit, in seconds (None: none)."""

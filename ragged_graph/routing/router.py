@@ -6,12 +6,20 @@ at once for :func:`ragged_graph.route`, which needs no graph and no model server
 The embedded model (provider ``embedded``, see :mod:`ragged_graph.providers.embedded`),
 when the registry has it, ends every fallback chain that it can serve; and when no Ollama
 host answers, a request it can serve goes straight to it rather than to an assumed model.
+
+Cost, latency and privacy (see :mod:`~ragged_graph.routing.costs`,
+:mod:`~ragged_graph.routing.latency`, :mod:`~ragged_graph.routing.privacy`): when a cloud
+model could be chosen, what the request would send is scanned for personal data and secrets,
+and a request holding any (or a document marked private) goes to local models only, an
+explicit cloud model included. A request's ``cost_limit`` and the budgets' remainder, its
+``latency_limit`` and ``optimise`` mode steer selection through per-candidate estimates.
+Every decision carries the chosen model's estimated cost and predicted latency.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, replace
 
 from ragged_graph.config import RouterConfig
@@ -29,23 +37,49 @@ from ragged_graph.routing.classifier import (
     prepare_query,
 )
 from ragged_graph.routing.complexity import ComplexityAnalyser, ComplexityAssessment
+from ragged_graph.routing.costs import (
+    NO_COST_LIMIT,
+    BudgetLimits,
+    CostLimit,
+    SpendLedger,
+    cost_limit_for,
+    is_priced,
+    prices_per_mtok,
+)
 from ragged_graph.routing.decision import RoutingDecision
+from ragged_graph.routing.ensemble import EnsemblePlan, Role, RoleChoice, role_request
 from ragged_graph.routing.fallbacks import fallback_chain
+from ragged_graph.routing.fleet import NO_SIGNALS, HostChoice, HostSignals, choose_host, rank_hosts
+from ragged_graph.routing.latency import (
+    NO_STATS,
+    LatencyRates,
+    LatencyStats,
+    expected_output_tokens,
+    latency_rates,
+)
 from ragged_graph.routing.persona_files import persona_book
 from ragged_graph.routing.personas import PersonaOutcome
+from ragged_graph.routing.privacy import NOTHING_FOUND, PrivacyScan, scan_request
 from ragged_graph.routing.retrieved_context import split_retrieved_context
 from ragged_graph.routing.selection import (
+    Estimate,
+    Optimise,
     Selection,
     SelectionRequest,
     requirements_for,
     select_model,
 )
-from ragged_graph.routing.tokens import estimate_request_tokens
+from ragged_graph.routing.tokens import (
+    ANSWER_TOKEN_RESERVE,
+    estimate_request_tokens,
+    estimate_tokens,
+)
 
 __all__ = ["RouteOptions", "Router"]
 
 Documents = Sequence[str | DocumentLike | object]
 _Chosen = tuple[Selection, tuple[RegistryEntry, ...], str | None, str | None]
+_Memoised = tuple[Selection, tuple[RegistryEntry, ...]]
 # Distinct selection keys are few (tasks x tiers x options); the bound only guards misuse.
 _MEMO_LIMIT = 4096
 
@@ -64,6 +98,16 @@ class RouteOptions:
     """Capabilities the request needs beyond its task's, e.g. tools when tools are bound."""
     local_only: bool = False
     """Only models on the user's own hardware."""
+    cost_limit: float | None = None
+    """The most this request may cost, in US dollars (None: no limit but the budgets)."""
+    latency_limit: float | None = None
+    """The longest this request should take, in seconds, by prediction (None: no limit)."""
+    optimise: Optimise = "quality"
+    """What to favour: the best fit (``quality``), the fastest answer, or the cheapest."""
+    session_id: str | None = None
+    """The session the request belongs to, for the per-session budget."""
+    max_tokens: int | None = None
+    """The most tokens the answer may have (caps the expected output length)."""
 
     def with_capabilities(self, capabilities: frozenset[Capability]) -> RouteOptions:
         return replace(self, required_capabilities=self.required_capabilities | capabilities)
@@ -86,9 +130,27 @@ class Router:
         self.personas = persona_book(self.config)
         self.classifier = TaskClassifier(self.config.tasks)
         self.analyser = ComplexityAnalyser(self.config.tiers)
-        self._memo: dict[tuple[object, ...], _Chosen] = {}
+        self._memo: dict[tuple[object, ...], _Memoised] = {}
         self._memo_snapshot: RegistrySnapshot | None = None
         self._windows: list[int] = []
+        self._cloud_possible = False
+        self._priced_possible = False
+        self._local_cost = self.config.local_cost_per_million
+        self._cold_load_s_per_gb = self.config.latency.cold_load_s_per_gb
+        budgets = self.config.budgets
+        self.budgets = BudgetLimits(daily_usd=budgets.daily, per_session_usd=budgets.per_session)
+        """The spend caps from the config's ``budgets:``."""
+        self.spend = SpendLedger()
+        """Spend today and per session (the history's baseline plus this process's)."""
+        self.latency_stats: LatencyStats = NO_STATS
+        """Learned speeds per model; replaced whole by the history's learner."""
+        # Per model: (latency rates, input and output price per token), for the snapshot and
+        # the learned stats they were worked out under.
+        self._rates: dict[str, tuple[LatencyRates, float, float]] = {}
+        self._rates_stats: LatencyStats | None = None
+        self.host_signals: HostSignals = NO_SIGNALS
+        """Live load and health of the Ollama hosts, for the host choice
+        (:mod:`~ragged_graph.routing.fleet`); set by the services that call the models."""
 
     def close(self) -> None:
         self.registry.close()
@@ -134,27 +196,62 @@ class Router:
         assessment: ComplexityAssessment,
         persona: PersonaOutcome,
         options: RouteOptions,
+        *,
+        privacy: PrivacyScan | None = None,
     ) -> RoutingDecision:
+        """The decision. ``privacy`` is the scan of everything the request sends (see
+        :meth:`screen`); without it, the scanned part of the query and the documents are."""
         snapshot = self.registry.snapshot()
+        self._refresh(snapshot)
         wanted = options.tier or persona.tier
         required_context = estimate_request_tokens(prepared)
+        asked_local = options.local_only or persona.local_only
+        if privacy is None:
+            privacy = self.screen([prepared.text], prepared.documents, local_only=asked_local)
+        local_only = asked_local or privacy.found
+        input_tokens = max(0, required_context - ANSWER_TOKEN_RESERVE)
+        output_tokens = expected_output_tokens(
+            str(task.task_type), input_tokens=input_tokens, max_tokens=options.max_tokens
+        )
+        limit = self._cost_limit(options)
+        constrained = (
+            (limit.limit_usd is not None and self._priced_possible)
+            or options.latency_limit is not None
+            or options.optimise != "quality"
+        )
+        estimates = (
+            self._estimates(snapshot, local_only, input_tokens, output_tokens)
+            if constrained
+            else None
+        )
         request = SelectionRequest(
             task_type=task.task_type,
             tier=wanted,
             required_context=max(required_context, persona.min_context),
             required_capabilities=options.required_capabilities,
-            local_only=options.local_only or persona.local_only,
+            local_only=local_only,
             specialised=persona.specialised,
             preferred_models=persona.preferred_models,
             avoided_models=persona.avoided_models,
             prefer_fast=persona.prefer_fast,
             prefer_cheap=persona.prefer_cheap,
+            optimise=options.optimise,
+            cost_limit_usd=limit.limit_usd if estimates is not None else None,
+            cost_limit_reason=limit.detail,
+            latency_limit_ms=(
+                options.latency_limit * 1000 if options.latency_limit is not None else None
+            ),
+            estimates=estimates,
         )
         explicit = options.model is not None
         # A model the persona names ranks below an explicit one (priorities 1, 2 and 4).
         model = options.model if explicit else persona.model
+        refused = None
+        if model is not None and local_only and not self.registry.get(model).card.local:
+            # Nothing that must stay here goes to a cloud model, whoever named it.
+            refused, model, explicit = model, None, False
         selection, fallbacks, host_name, base_url = self._chosen(
-            snapshot, request, model, explicit=explicit
+            snapshot, request, model, explicit=explicit, memo=estimates is None
         )
         card = selection.entry.card
         reason = selection.reason
@@ -162,8 +259,22 @@ class Router:
             reason = f"tier forced to {options.tier.value}; {reason}"
         if persona.rule is not None:
             reason = f"{reason}; persona rule {persona.rule}"
+        if privacy.found:
+            reason = f"{reason}; kept on local models: the request holds {privacy.describe()}"
+        if refused is not None:
+            reason = f"{reason}; {refused} is a cloud model, so it was not used"
+        if limit.over_budget and estimates is not None:
+            reason = f"{reason}; over budget ({limit.detail}), so only free models qualify"
+        for note in selection.limited:
+            reason = f"{reason}; {note}"
         if not snapshot.availability_known and card.provider != EMBEDDED_PROVIDER:
             reason = f"{reason}; no model server answered, so installed models were assumed"
+        if estimates is not None and card.name in estimates:
+            estimate = estimates[card.name]
+            cost = estimate.cost_usd
+            first_ms, total_ms = estimate.latency.first_token_ms, estimate.latency.total_ms
+        else:
+            cost, first_ms, total_ms = self._figures(selection.entry, input_tokens, output_tokens)
         # Every field comes from validated cards and results: skip re-validating on the hot path.
         return RoutingDecision.model_construct(
             model=card.name,
@@ -185,7 +296,92 @@ class Router:
             required_context=request.required_context,
             availability_assumed=not snapshot.availability_known,
             explicit_model=explicit,
+            local_only=local_only,
+            privacy=list(privacy.kinds),
+            optimise=options.optimise,
+            estimated_cost_usd=cost,
+            predicted_latency_ms=total_ms,
+            predicted_first_token_ms=first_ms,
+            cost_limit_usd=limit.limit_usd,
+            latency_limit_s=options.latency_limit,
         )
+
+    def screen(
+        self, texts: Iterable[str], documents: Iterable[object] = (), *, local_only: bool = False
+    ) -> PrivacyScan:
+        """The privacy scan of what a request sends (message texts and documents), when it
+        matters: only while a cloud model could be chosen and the request is not local-only
+        already (otherwise nothing is scanned, and nothing reported)."""
+        if local_only:
+            return NOTHING_FOUND
+        snapshot = self.registry.snapshot()
+        self._refresh(snapshot)
+        if not self._cloud_possible:
+            return NOTHING_FOUND
+        return scan_request(texts, documents)
+
+    def _cost_limit(self, options: RouteOptions) -> CostLimit:
+        if options.cost_limit is None and not self.budgets.any:
+            return NO_COST_LIMIT
+        return cost_limit_for(options.cost_limit, self.budgets, self.spend, options.session_id)
+
+    def _rates_for(self, entry: RegistryEntry) -> tuple[LatencyRates, float, float]:
+        """``entry``'s latency rates and per-token prices, worked out once per snapshot."""
+        stats = self.latency_stats
+        if stats is not self._rates_stats:
+            self._rates = {}
+            self._rates_stats = stats
+        rates = self._rates.get(entry.name)
+        if rates is None:
+            card = entry.card
+            latency = latency_rates(
+                card,
+                speed=stats.speed_for(card),
+                loaded=bool(entry.loaded_on) or card.provider != "ollama",
+                cold_load_s_per_gb=self._cold_load_s_per_gb,
+            )
+            price_in, price_out = prices_per_mtok(card, self._local_cost)
+            rates = (latency, price_in / 1_000_000, price_out / 1_000_000)
+            self._rates[entry.name] = rates
+        return rates
+
+    def _figures(
+        self, entry: RegistryEntry, input_tokens: int, output_tokens: int
+    ) -> tuple[float, float, float]:
+        """``(cost, first token ms, total ms)`` of a request on ``entry``'s model."""
+        latency, price_in, price_out = self._rates_for(entry)
+        first, total = latency.times_ms(input_tokens, output_tokens)
+        cost = input_tokens * price_in + output_tokens * price_out
+        return cost, round(first, 1), round(total, 1)
+
+    def _estimate(self, entry: RegistryEntry, input_tokens: int, output_tokens: int) -> Estimate:
+        latency, price_in, price_out = self._rates_for(entry)
+        return Estimate(
+            cost_usd=input_tokens * price_in + output_tokens * price_out,
+            latency=latency.predict(input_tokens, output_tokens),
+        )
+
+    def _estimates(
+        self, snapshot: RegistrySnapshot, local_only: bool, input_tokens: int, output_tokens: int
+    ) -> dict[str, Estimate]:
+        return {
+            entry.name: self._estimate(entry, input_tokens, output_tokens)
+            for entry in snapshot.candidates
+            if entry.card.local or not local_only
+        }
+
+    def _refresh(self, snapshot: RegistrySnapshot) -> None:
+        """Reset what is kept per registry snapshot when the snapshot changed."""
+        if snapshot is self._memo_snapshot:
+            return
+        self._memo = {}
+        self._rates = {}
+        self._windows = sorted({entry.card.context_window for entry in snapshot.entries})
+        self._cloud_possible = any(not entry.card.local for entry in snapshot.candidates)
+        self._priced_possible = any(
+            is_priced(entry.card, self._local_cost) for entry in snapshot.candidates
+        )
+        self._memo_snapshot = snapshot
 
     def decide(
         self,
@@ -200,7 +396,57 @@ class Router:
         task = self.classify(prepared)
         assessment = self.assess(prepared, task)
         persona = self.personalise(prepared, task, assessment, options)
-        return self.select(prepared, task, assessment, persona, options)
+        privacy = self.screen(
+            [query], documents or (), local_only=options.local_only or persona.local_only
+        )
+        return self.select(prepared, task, assessment, persona, options, privacy=privacy)
+
+    def plan_ensemble(
+        self,
+        prepared: PreparedQuery,
+        decision: RoutingDecision,
+        *,
+        reason: str,
+        rewrite: bool = True,
+        escalate: bool = True,
+    ) -> EnsemblePlan:
+        """The models of the ensemble's roles around ``decision``'s primary (see
+        :mod:`~ragged_graph.routing.ensemble`), each with its fallback chain."""
+        snapshot = self.registry.snapshot()
+        question_tokens = estimate_tokens(prepared.length)
+
+        def choose(role: Role) -> RoleChoice | None:
+            request = role_request(
+                role,
+                task_type=decision.task_type,
+                required_context=decision.required_context,
+                question_tokens=question_tokens,
+                local_only=decision.local_only,
+                primary=decision.model,
+            )
+            try:
+                selection, fallbacks, _host, _url = self._chosen(
+                    snapshot, request, None, explicit=False
+                )
+            except (NoModelAvailableError, ContextOverflowError):
+                return None
+            if role is Role.ESCALATION and selection.entry.name == decision.model:
+                return None  # no other model: asking the primary again would change nothing
+            return RoleChoice(
+                role=role,
+                model=selection.entry.name,
+                provider=selection.entry.card.provider,
+                model_tier=selection.entry.card.tier,
+                fallbacks=tuple(entry.name for entry in fallbacks),
+                reason=selection.reason,
+            )
+
+        return EnsemblePlan(
+            reason=reason,
+            rewriter=choose(Role.REWRITER) if rewrite else None,
+            verifier=choose(Role.VERIFIER),
+            escalation=choose(Role.ESCALATION) if escalate else None,
+        )
 
     def _chosen(
         self,
@@ -209,16 +455,16 @@ class Router:
         model: str | None,
         *,
         explicit: bool,
+        memo: bool = True,
     ) -> _Chosen:
-        """Selection, fallbacks and host for ``request``, memoised per registry snapshot.
+        """Selection, fallbacks and host for ``request``; the first two memoised per registry
+        snapshot (unless ``memo`` is False: limits and estimates vary per request), the host
+        chosen afresh, by the hosts' live load.
 
         The outcome depends on the request only through the key below: the context need
         matters only through which context windows can hold it.
         """
-        if snapshot is not self._memo_snapshot:
-            self._memo = {}
-            self._memo_snapshot = snapshot
-            self._windows = sorted({entry.card.context_window for entry in snapshot.entries})
+        self._refresh(snapshot)
         fitting = bisect.bisect_left(self._windows, request.required_context)
         key = (
             request.task_type,
@@ -234,7 +480,7 @@ class Router:
             explicit,
             fitting if fitting < len(self._windows) else request.required_context,
         )
-        chosen = self._memo.get(key)
+        chosen = self._memo.get(key) if memo else None
         if chosen is None:
             embedded = _embedded_for(snapshot, request)
             selection = None
@@ -252,10 +498,10 @@ class Router:
                 # The model that needs no server is the last resort of every chain.
                 others = tuple(entry for entry in fallbacks if entry.name != embedded.name)
                 fallbacks = (*others, embedded)
-            chosen = (selection, fallbacks, *self._host_for(snapshot, selection.entry))
-            if len(self._memo) < _MEMO_LIMIT:
+            chosen = (selection, fallbacks)
+            if memo and len(self._memo) < _MEMO_LIMIT:
                 self._memo[key] = chosen
-        return chosen
+        return (*chosen, *self._host_for(snapshot, chosen[0].entry))
 
     def _choose(
         self,
@@ -281,21 +527,33 @@ class Router:
             ranked=(entry, *(e for e in ranked if e.name != entry.name)),
         )
 
-    def host_for(self, name: str) -> tuple[str | None, str | None]:
-        """The (host name, base URL) to call ``name`` on, by :meth:`_host_for`'s rule."""
-        return self._host_for(self.registry.snapshot(), self.registry.get(name))
+    def host_for(
+        self, name: str, *, exclude: Collection[str] = ()
+    ) -> tuple[str | None, str | None]:
+        """The (host name, base URL) to call ``name`` on, by the fleet rule
+        (:mod:`~ragged_graph.routing.fleet`), leaving out the hosts in ``exclude``; with every
+        host holding it excluded, ``(None, None)``."""
+        return self._host_for(self.registry.snapshot(), self.registry.get(name), exclude=exclude)
 
-    @staticmethod
+    def hosts_for(self, name: str, *, exclude: Collection[str] = ()) -> tuple[HostChoice, ...]:
+        """Every host ``name`` can be called on, best first, with what ranked each."""
+        snapshot = self.registry.snapshot()
+        entry = self.registry.get(name)
+        return rank_hosts(snapshot, entry, self.host_signals, exclude=exclude)
+
     def _host_for(
-        snapshot: RegistrySnapshot, entry: RegistryEntry
+        self, snapshot: RegistrySnapshot, entry: RegistryEntry, *, exclude: Collection[str] = ()
     ) -> tuple[str | None, str | None]:
         if entry.card.provider != "ollama" or not snapshot.hosts:
             return None, None
-        # A host with the model loaded answers without a cold start; else one that has it.
-        preferred = (*entry.loaded_on, *entry.installed_on)
-        by_name = {inventory.host: inventory for inventory in snapshot.hosts}
-        host = by_name[preferred[0]] if preferred else snapshot.hosts[0]
-        return host.host, host.base_url
+        choice = choose_host(snapshot, entry, self.host_signals, exclude=exclude)
+        if choice is not None:
+            return choice.host, choice.base_url
+        if exclude:
+            return None, None
+        # Installed nowhere (an explicit model not pulled): the first host says so (404).
+        first = snapshot.hosts[0]
+        return first.host, first.base_url
 
 
 def _embedded_for(snapshot: RegistrySnapshot, request: SelectionRequest) -> RegistryEntry | None:

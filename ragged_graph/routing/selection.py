@@ -22,6 +22,14 @@ task specialisation before complexity tier), but not two tiers away. Ties go to 
 model when the wanted tier is balanced or quality and to the smaller one when it is fast,
 then to the name, so the choice is deterministic for the same inputs.
 
+Limits and optimisation (see :mod:`ragged_graph.routing.costs` and
+:mod:`ragged_graph.routing.latency`): with a cost limit (the request's ``cost_limit`` or what
+is left of a budget) or a latency limit, candidates whose estimate exceeds it are left out,
+and the decision lists them; when every candidate exceeds it, the cheapest (or fastest) one
+is kept and the relaxation recorded. ``optimise: latency`` ranks by predicted latency and
+``optimise: cost`` by estimated cost, among candidates at most one tier below the wanted one,
+the score breaking ties.
+
 When no candidate qualifies, the required capabilities are dropped (recorded in the
 decision). A request longer than every candidate's context window is not relaxed: Ollama
 would silently cut the prompt, so it is a :class:`ContextOverflowError` that says how long
@@ -32,14 +40,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Literal
 
 from ragged_graph.errors import ContextOverflowError, NoModelAvailableError
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
+from ragged_graph.routing.latency import LatencyPrediction
 from ragged_graph.routing.task_types import TaskType
 
 __all__ = [
     "TASK_REQUIREMENTS",
+    "Estimate",
+    "Optimise",
     "Selection",
     "SelectionRequest",
     "TaskRequirements",
@@ -98,6 +110,20 @@ def requirements_for(
     return TaskRequirements(required=base.required | extra, preferred=base.preferred)
 
 
+Optimise = Literal["quality", "latency", "cost"]
+"""What selection favours: the best fit (``quality``), the fastest answer, the cheapest."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class Estimate:
+    """What one request would cost and how long it would take on one model."""
+
+    cost_usd: float
+    """Estimated cost in US dollars."""
+    latency: LatencyPrediction
+    """Predicted latency."""
+
+
 @dataclass(frozen=True, kw_only=True)
 class SelectionRequest:
     """Everything selection needs to know about one request."""
@@ -122,6 +148,17 @@ class SelectionRequest:
     """Favour loaded and smaller models (a persona's low latency preference)."""
     prefer_cheap: bool = False
     """Favour free models over priced ones (a persona's low cost preference)."""
+    optimise: Optimise = "quality"
+    """What to favour among the qualified models."""
+    cost_limit_usd: float | None = None
+    """Leave out models whose estimated cost exceeds this (None: no limit)."""
+    cost_limit_reason: str = ""
+    """What set the cost limit (``cost limit $0.0100``, ``daily budget ...``), for reasons."""
+    latency_limit_ms: float | None = None
+    """Leave out models whose predicted latency exceeds this (None: no limit)."""
+    estimates: Mapping[str, Estimate] | None = None
+    """Cost and latency per candidate name; needed by limits and by the latency and cost
+    modes (without them those are ignored)."""
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -138,6 +175,8 @@ class Selection:
     """Requirements relaxed on the way."""
     ranked: tuple[RegistryEntry, ...] = field(default=())
     """Every qualified candidate, best first (the chosen one included)."""
+    limited: tuple[str, ...] = ()
+    """What the cost and latency limits left out, readable."""
 
 
 def _can_chat(entry: RegistryEntry) -> bool:
@@ -179,7 +218,88 @@ def _rank(
     scored.sort(
         key=lambda pair: (-pair[0], size_sign * (pair[1].card.parameters_b or 0.0), pair[1].name)
     )
+    estimates = request.estimates
+    if request.optimise != "quality" and estimates is not None:
+        floor = request.tier.rank - 1
+        by_latency = request.optimise == "latency"
+
+        def metric(pair: tuple[float, RegistryEntry]) -> tuple[bool, float]:
+            entry = pair[1]
+            estimate = estimates.get(entry.name)
+            if estimate is None:
+                value = float("inf")
+            else:
+                value = estimate.latency.total_ms if by_latency else estimate.cost_usd
+            return entry.card.tier.rank < floor, value
+
+        # Stable: the score's order breaks ties of the metric.
+        scored.sort(key=metric)
     return scored
+
+
+def _over(entry: RegistryEntry, request: SelectionRequest) -> tuple[bool, bool]:
+    """Whether ``entry``'s estimate exceeds the (cost, latency) limits."""
+    estimate = (request.estimates or {}).get(entry.name)
+    if estimate is None:
+        return False, False
+    cost = request.cost_limit_usd is not None and estimate.cost_usd > request.cost_limit_usd
+    slow = (
+        request.latency_limit_ms is not None
+        and estimate.latency.total_ms > request.latency_limit_ms
+    )
+    return cost, slow
+
+
+def _within_limits(
+    qualified: list[RegistryEntry],
+    request: SelectionRequest,
+    relaxations: list[str],
+) -> tuple[list[RegistryEntry], tuple[str, ...]]:
+    """``qualified`` without the models over the cost or latency limit, and what was left
+    out; the cheapest (or fastest) model when every one is over."""
+    if request.estimates is None or (
+        request.cost_limit_usd is None and request.latency_limit_ms is None
+    ):
+        return qualified, ()
+    estimates = request.estimates
+    kept: list[RegistryEntry] = []
+    too_costly: list[str] = []
+    too_slow: list[str] = []
+    for entry in qualified:
+        cost, slow = _over(entry, request)
+        estimate = estimates.get(entry.name)
+        if cost and estimate is not None:
+            too_costly.append(f"{entry.name} (est. ${estimate.cost_usd:.4f})")
+        if slow and estimate is not None:
+            too_slow.append(f"{entry.name} (predicted {estimate.latency.total_ms / 1000:.1f} s)")
+        if not cost and not slow:
+            kept.append(entry)
+    notes: list[str] = []
+    if too_costly:
+        why = request.cost_limit_reason or f"cost limit ${request.cost_limit_usd:.4f}"
+        notes.append(f"{why}: left out {', '.join(too_costly)}")
+    if too_slow:
+        limit_s = (request.latency_limit_ms or 0) / 1000
+        notes.append(f"latency limit {limit_s:g} s: left out {', '.join(too_slow)}")
+    if kept:
+        return kept, tuple(notes)
+
+    def fallback_key(entry: RegistryEntry) -> tuple[float, float]:
+        estimate = estimates.get(entry.name)
+        if estimate is None:
+            return float("inf"), float("inf")
+        cost = estimate.cost_usd if too_costly else 0.0
+        return cost, estimate.latency.total_ms
+
+    best = min(qualified, key=fallback_key)
+    limits = " and ".join(
+        name for name, hit in (("cost", too_costly), ("latency", too_slow)) if hit
+    )
+    relaxations.append(
+        f"no model is within the {limits} limit; "
+        f"{'the cheapest' if too_costly else 'the fastest'}, {best.name}, was kept"
+    )
+    return [best], tuple(notes)
 
 
 def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selection:
@@ -207,6 +327,7 @@ def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selec
         largest = max(entry.card.context_window for entry in candidates)
         raise ContextOverflowError(request.required_context, largest)
 
+    qualified, limited = _within_limits(qualified, request, relaxations)
     qualified = _narrow(qualified, request, requirements, relaxations)
     ranked = _rank(qualified, request, requirements)
     score, best = ranked[0]
@@ -216,6 +337,7 @@ def select_model(snapshot: RegistrySnapshot, request: SelectionRequest) -> Selec
         reason=_explain(best, request, requirements, len(qualified)),
         relaxations=tuple(relaxations),
         ranked=tuple(entry for _, entry in ranked),
+        limited=limited,
     )
 
 
@@ -259,6 +381,8 @@ def _explain(
         parts.append(f"specialised in {preferred.value}")
     if entry.loaded_on:
         parts.append(f"already loaded on {entry.loaded_on[0]}")
+    if request.optimise != "quality" and request.estimates is not None:
+        parts.append(f"optimised for {request.optimise}")
     parts.append(f"best of {pool} qualified candidate{'s' if pool != 1 else ''}")
     return "; ".join(parts)
 

@@ -1,20 +1,28 @@
-"""Wiring the routing graph: classify -> complexity -> persona -> select -> invoke <-> fallback.
+"""Wiring the routing graph: classify -> complexity -> experiment -> persona -> select ->
+invoke <-> fallback, or select -> ensemble (a subgraph: rewriter -> primary -> verifier) when
+the ensemble policy says so.
 
 The nodes only call into :mod:`ragged_graph.routing`; this module only connects them.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph._internal._runnable import RunnableCallable
 from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
+from langgraph.runtime import Runtime
 
+from ragged_graph.routing_graph.convert import context_of
+from ragged_graph.routing_graph.ensemble import build_ensemble, make_ensemble_node
 from ragged_graph.routing_graph.nodes import (
     make_classify,
     make_complexity,
+    make_experiment,
     make_fallback,
     make_invoke,
     make_persona,
@@ -29,7 +37,16 @@ __all__ = ["RoutingGraph", "build_graph", "graph"]
 
 RoutingGraph = CompiledStateGraph[State, Context, InputState, OutputState]
 
-NODE_NAMES = ("classify", "complexity", "persona", "select", "invoke", "fallback")
+NODE_NAMES = (
+    "classify",
+    "complexity",
+    "experiment",
+    "persona",
+    "select",
+    "invoke",
+    "fallback",
+    "ensemble",
+)
 
 
 def _both(func: Callable[..., Any], name: str) -> RunnableCallable:
@@ -46,6 +63,29 @@ def _both(func: Callable[..., Any], name: str) -> RunnableCallable:
     return RunnableCallable(func, run_inline, name=name, trace=False)
 
 
+def _inline_when_fresh(
+    func: Callable[..., Any], name: str, provide: ServicesProvider
+) -> RunnableCallable:
+    """A node that runs ``func`` inline in async runs while the registry's view of the Ollama
+    hosts is fresh, and in a thread when it is due to be fetched again (blocking HTTP, up to
+    the discovery timeout per host), which must not stall the event loop.
+
+    The inventory is fetched once per ``discovery_ttl_s`` (30 s by default): nearly every
+    request finds it fresh, and a thread hop per request cost more than deciding.
+    """
+
+    async def run(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> Any:
+        if provide(context_of(runtime)).router.registry.is_fresh():
+            return func(state, config, runtime)
+        return await asyncio.to_thread(func, state, config, runtime)
+
+    return RunnableCallable(func, run, name=name, trace=False)
+
+
+def _after_select(state: State) -> str:
+    return "ensemble" if state.get("ensemble") else "invoke"
+
+
 def _after_invoke(state: State) -> str:
     return "fallback" if last_attempt_failed(state) else END
 
@@ -59,18 +99,33 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     )
     builder.add_node("classify", _both(make_classify(provide), "classify"))
     builder.add_node("complexity", _both(make_complexity(provide), "complexity"))
+    # Inline, but in a thread when it may read the live Ollama inventory (blocking HTTP).
+    experiment, aexperiment = make_experiment(provide)
+    builder.add_node(
+        "experiment", RunnableCallable(experiment, aexperiment, name="experiment", trace=False)
+    )
     builder.add_node("persona", _both(make_persona(provide), "persona"))
-    # Not inline: selecting reads the live Ollama inventory (blocking HTTP, up to the discovery
-    # timeout per host), which must not stall the event loop; async runs do it in a thread.
-    builder.add_node("select", make_select(provide))
+    builder.add_node("select", _inline_when_fresh(make_select(provide), "select", provide))
     builder.add_node("invoke", RunnableCallable(invoke, ainvoke, name="invoke", trace=False))
-    builder.add_node("fallback", _both(make_fallback(provide), "fallback"))
+    # Not inline: choosing the next host or model reads the registry (its refresh is blocking
+    # HTTP), which may be stale after a slow failure; async runs do it in a thread.
+    builder.add_node("fallback", make_fallback(provide))
     builder.add_edge(START, "classify")
     builder.add_edge("classify", "complexity")
-    builder.add_edge("complexity", "persona")
+    builder.add_edge("complexity", "experiment")
+    builder.add_edge("experiment", "persona")
     builder.add_edge("persona", "select")
-    builder.add_edge("select", "invoke")
-    builder.add_conditional_edges("invoke", _after_invoke, ["fallback", END])
+    # The ensemble's own state and nodes live in its subgraph; this node maps state in and out.
+    builder.add_node("ensemble", make_ensemble_node(build_ensemble(provide)))
+    # Routing functions inline too: LangGraph runs a plain one in a thread in async runs, and
+    # traces it as a run of its own.
+    builder.add_conditional_edges(
+        "select", _both(_after_select, "_after_select"), ["invoke", "ensemble"]
+    )
+    builder.add_edge("ensemble", END)
+    builder.add_conditional_edges(
+        "invoke", _both(_after_invoke, "_after_invoke"), ["fallback", END]
+    )
     builder.add_edge("fallback", "invoke")
     return builder.compile(name="ragged_graph")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage
@@ -27,6 +28,7 @@ __all__ = [
     "query_of",
     "task_from_state",
     "task_to_state",
+    "with_variant",
 ]
 
 
@@ -45,7 +47,21 @@ def options_from(context: Context) -> RouteOptions:
         model=context.model,
         tier=_tier(context.tier),
         local_only=context.local_only,
+        cost_limit=context.cost_limit,
+        latency_limit=context.latency_limit,
+        optimise=context.optimise,
+        session_id=context.session_id,
     )
+
+
+def with_variant(options: RouteOptions, experiment: Mapping[str, Any] | None) -> RouteOptions:
+    """``options`` with the A/B variant's overrides (the state's ``experiment``) applied."""
+    overrides = dict((experiment or {}).get("overrides") or {})
+    if not overrides:
+        return options
+    if "tier" in overrides:
+        overrides["tier"] = _tier(overrides["tier"])
+    return dataclasses.replace(options, **overrides)
 
 
 def _tier(name: str | None) -> Tier | None:

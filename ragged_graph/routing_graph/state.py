@@ -16,6 +16,8 @@ from langgraph.graph.message import add_messages
 # `langgraph dev` / LangGraph Studio then get no input or output schema for the graph.
 from typing_extensions import TypedDict
 
+from ragged_graph.config import EnsembleMode
+
 __all__ = [
     "AttemptRecord",
     "Context",
@@ -54,6 +56,9 @@ class AttemptRecord(TypedDict):
     """Wall time of the call."""
     first_token_ms: float | None
     """Time to the first streamed token, when one arrived."""
+    role: str | None
+    """The call's role in an ensemble (``rewriter``, ``primary``, ``verifier``,
+    ``escalation``); None when one model answers the request."""
 
 
 class InputState(TypedDict, total=False):
@@ -84,6 +89,12 @@ class OutputState(TypedDict, total=False):
     """The complexity assessment: score, tier, breakdown, reason."""
     persona: dict[str, Any]
     """The persona step's outcome: persona, tier, rule."""
+    experiment: dict[str, Any] | None
+    """The A/B experiment the request is in: name, variant, assigned_by (session, user or
+    request) and the overrides the variant applied; None when it is in none."""
+    ensemble: dict[str, Any] | None
+    """When the ensemble answered: why, each role's model, the rewritten query, the
+    verifier's verdict and each role's attempts, latency and cost; None when one model did."""
 
 
 class State(InputState, OutputState, total=False):
@@ -95,6 +106,14 @@ class State(InputState, OutputState, total=False):
     """Index in ``chain`` of the model being tried."""
     started_at: float
     """When the run started (Unix time), for the routing history's latency."""
+    target: dict[str, Any] | None
+    """Where the model at ``position`` is called: ``model``, ``host``, ``base_url`` (set by
+    ``select`` and ``fallback`` by the fleet rule)."""
+    tried_hosts: list[str]
+    """Hosts already tried for the model at ``position``: a failing host's request goes to
+    another host with the model before the chain moves on."""
+    role: str | None
+    """The role of the calls ``invoke`` makes now (inside the ensemble); None otherwise."""
 
 
 @dataclass(kw_only=True)
@@ -111,3 +130,18 @@ class Context:
     """Only use models that run on the user's own hardware."""
     config_path: str | None = None
     """A router config file; defaults to ``$RAGGED_GRAPH_CONFIG`` or the built-in defaults."""
+    user_id: str | None = None
+    """Who is asking, for A/B experiments assigned by user (else ``user_id`` in the run's
+    configurable or metadata)."""
+    ensemble: EnsembleMode = "auto"
+    """``always``: answer with the ensemble (rewriter, primary, verifier); ``never``: with
+    one model; ``auto``: as the config's ``ensemble:`` policy says."""
+    cost_limit: float | None = None
+    """The most this request may cost, in US dollars (the budgets apply too)."""
+    latency_limit: float | None = None
+    """The longest this request should take, in seconds, by prediction."""
+    optimise: Literal["quality", "latency", "cost"] = "quality"
+    """What selection favours: the best fit, the fastest answer or the cheapest."""
+    session_id: str | None = None
+    """The session, for the per-session budget (else ``session_id``, ``thread_id`` or
+    ``conversation_id`` in the run's configurable or metadata)."""

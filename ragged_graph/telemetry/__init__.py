@@ -3,6 +3,7 @@ the decision log.
 
 - :mod:`~ragged_graph.telemetry.records`: ``RoutingRecord``, one per request.
 - :mod:`~ragged_graph.telemetry.store`: the history table in SQLite or PostgreSQL.
+- :mod:`~ragged_graph.telemetry.migrate`: columns added since an older table was made.
 - :mod:`~ragged_graph.telemetry.writer`: ``HistoryWriter``, a bounded queue and one thread.
 - :mod:`~ragged_graph.telemetry.metrics`: per model, tier, persona and host.
 - :mod:`~ragged_graph.telemetry.decision_log`: one log line per decision.

@@ -71,6 +71,9 @@ def decision_fields(record: RoutingRecord) -> dict[str, Any]:
         "cost_usd": record.cost_usd,
         "reason": record.reason,
     }
+    if record.ab_experiment is not None:
+        fields["experiment"] = record.ab_experiment
+        fields["variant"] = record.ab_variant
     if record.query_text is not None:
         fields["query"] = record.query_text
     if record.query_hash is not None:

@@ -12,6 +12,7 @@ __all__ = [
     "OUTCOME_ANSWERED",
     "AttemptSummary",
     "QueryPrivacy",
+    "RoleSummary",
     "RoutingRecord",
     "query_fields",
 ]
@@ -44,6 +45,37 @@ class AttemptSummary(BaseModel):
     """Wall time of the call."""
     first_token_ms: float | None = None
     """Time from the call's start to its first token."""
+    role: str | None = None
+    """The call's role in an ensemble (``rewriter``, ``primary``, ``verifier``,
+    ``escalation``); None when one model answered (and in records older than ensembles)."""
+
+
+class RoleSummary(BaseModel):
+    """One role of an ensemble-answered request: its calls, time and cost."""
+
+    model_config = _FROZEN
+
+    role: str
+    """``rewriter``, ``primary``, ``verifier`` or ``escalation``."""
+    model: str | None = None
+    """The model that did the role's work; None when every model tried for it failed."""
+    host: str | None = None
+    """The host that model answered on (or, when none did, the last one tried)."""
+    ok: bool
+    """Whether a model did the role's work."""
+    attempts: int = Field(default=0, ge=0)
+    """Calls made for the role, failed ones included."""
+    latency_ms: float = Field(default=0.0, ge=0)
+    """Wall time of the role's calls, together."""
+    tokens_in: int | None = None
+    """Prompt tokens of the answering call."""
+    tokens_out: int | None = None
+    """Tokens it generated."""
+    cost_usd: float = Field(default=0.0, ge=0)
+    """What the role's answering call cost at the model card's prices (0 for local models)."""
+    outcome: str | None = None
+    """What came of it: the verifier's verdict (``accept``, ``revise``, ``reject``), or the
+    error code the role ended with."""
 
 
 class RoutingRecord(BaseModel):
@@ -103,10 +135,16 @@ class RoutingRecord(BaseModel):
     """The query, when the privacy setting is ``store``."""
     query_hash: str | None = None
     """A hex SHA-256 (or HMAC-SHA-256 with the configured salt) of the query, when ``hash``."""
+    ab_experiment: str | None = None
+    """The A/B experiment the request was in (see ``experiments:`` in the config)."""
     ab_variant: str | None = None
-    """The A/B experiment arm the request was in (reserved; not set yet)."""
+    """The experiment's variant (arm) the request was assigned to."""
     feedback: float | None = None
-    """The user's rating of the answer (reserved; not set yet)."""
+    """The user's rating of the answer, higher is better (the A/B report's feedback score;
+    reserved: nothing sets it yet)."""
+    roles: tuple[RoleSummary, ...] | None = None
+    """Each role's calls, latency and cost when an ensemble answered (rewriter, primary,
+    verifier, escalation, in order); None when one model did (and in older records)."""
 
     @property
     def answered(self) -> bool:

@@ -36,6 +36,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.pool import StaticPool
 
+from ragged_graph.telemetry.migrate import add_missing_columns
 from ragged_graph.telemetry.records import RoutingRecord
 
 __all__ = [
@@ -73,6 +74,8 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 
 _JSON = JSON().with_variant(JSONB(), "postgresql")
+# A missing value is SQL NULL here, not JSON null (the default), as for the other columns.
+_NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 metadata = MetaData()
 
@@ -106,8 +109,10 @@ routing_history = Table(
     Column("cost_usd", Float, nullable=False),
     Column("query_text", Text),
     Column("query_hash", String(64)),
+    Column("ab_experiment", String(64)),
     Column("ab_variant", String(64)),
     Column("feedback", Float),
+    Column("roles", _NULLABLE_JSON),
     Index(f"ix_{TABLE_NAME}_time", "time"),
     Index(f"ix_{TABLE_NAME}_request_id", "request_id"),
     Index(f"ix_{TABLE_NAME}_model", "model"),
@@ -121,6 +126,8 @@ def record_to_row(record: RoutingRecord) -> dict[str, Any]:
     """The table row for ``record``."""
     row = record.model_dump(mode="python")
     row["attempts"] = [attempt.model_dump(mode="json") for attempt in record.attempts]
+    if record.roles is not None:
+        row["roles"] = [role.model_dump(mode="json") for role in record.roles]
     return row
 
 
@@ -186,8 +193,10 @@ class HistoryStore:
         return engine
 
     def create_schema(self) -> None:
-        """Create the table (and its indexes) if missing."""
+        """Create the table (and its indexes) if missing; add the columns an older table
+        lacks (see :mod:`ragged_graph.telemetry.migrate`)."""
         metadata.create_all(self.engine, checkfirst=True)
+        add_missing_columns(self.engine, routing_history)
         self._schema_ready = True
 
     def insert(self, records: Sequence[RoutingRecord]) -> None:
@@ -219,9 +228,14 @@ class HistoryStore:
         return [row_to_record(row) for row in self.rows(since)]
 
     def rows(
-        self, since: datetime | None = None, columns: Iterable[str] | None = None
+        self,
+        since: datetime | None = None,
+        columns: Iterable[str] | None = None,
+        *,
+        where: Mapping[str, Any] | None = None,
     ) -> list[dict[str, Any]]:
-        """Table rows from ``since`` on, oldest first, with only ``columns`` if given."""
+        """Table rows from ``since`` on, oldest first, with only ``columns`` if given, and
+        only those whose columns equal ``where``'s values if given."""
         if not self._schema_ready:
             self.create_schema()
         chosen = (
@@ -232,6 +246,8 @@ class HistoryStore:
         query = select(*chosen).order_by(routing_history.c.time, routing_history.c.id)
         if since is not None:
             query = query.where(routing_history.c.time >= since)
+        for name, value in (where or {}).items():
+            query = query.where(routing_history.c[name] == value)
         with self.engine.connect() as connection:
             return [dict(row._mapping) for row in connection.execute(query)]
 

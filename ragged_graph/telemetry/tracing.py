@@ -13,7 +13,10 @@ failed). The decision is attached to the graph run and, when the graph runs insi
   ``routing_attempts``, ``routing_answered_by``, ``routing_fell_back`` (the ``routing_``
   prefix keeps them apart from a caller's own metadata, as ``langgraph_`` and ``ls_`` do);
 - tags ``tier:<tier>``, ``task:<task>``, ``model:<model>``, ``persona:<persona>`` (with a
-  persona), ``fallback:<model>`` (when a fallback model answered).
+  persona), ``fallback:<model>`` (when a fallback model answered);
+- for a request in an A/B experiment, metadata ``routing_experiment`` and
+  ``routing_variant`` and the tag ``ab:<experiment>=<variant>`` (set by the ``experiment``
+  node).
 
 How: a LangChain tracer keeps every open run in memory (``run_map``) and sends a run's
 tags and ``extra.metadata`` again when the run ends (``RunTree.patch``). The ``select``
@@ -55,11 +58,14 @@ __all__ = [
     "RedactingTracer",
     "decision_metadata",
     "decision_tags",
+    "experiment_metadata",
+    "experiment_tags",
     "outcome_metadata",
     "redacting_config",
     "redacts",
     "trace_attempts",
     "trace_decision",
+    "trace_experiment",
     "tracers_only",
     "with_attempts_traced",
 ]
@@ -110,6 +116,16 @@ def decision_tags(decision: Mapping[str, Any]) -> list[str]:
     if decision.get("persona"):
         tags.append(f"persona:{decision['persona']}")
     return tags
+
+
+def experiment_metadata(experiment: str, variant: str) -> dict[str, Any]:
+    """The run metadata for a request's A/B experiment and variant."""
+    return {METADATA_PREFIX + "experiment": experiment, METADATA_PREFIX + "variant": variant}
+
+
+def experiment_tags(experiment: str, variant: str) -> list[str]:
+    """The run tag for a request's A/B experiment and variant: ``ab:<experiment>=<variant>``."""
+    return [f"ab:{experiment}={variant}"]
 
 
 def _answered_by(attempts: Sequence[Mapping[str, Any]]) -> str | None:
@@ -200,6 +216,15 @@ def trace_decision(
     _annotate(runs, decision_metadata(decision), decision_tags(decision))
     if redact:
         _warn_if_unredacted(config)
+
+
+def trace_experiment(config: RunnableConfig, experiment: str, variant: str) -> None:
+    """Attach the request's A/B experiment and variant to the traced graph run (and
+    RaggedRouter's run above it)."""
+    runs = _routing_runs(config)
+    if runs:
+        metadata = experiment_metadata(experiment, variant)
+        _annotate(runs, metadata, experiment_tags(experiment, variant))
 
 
 def trace_attempts(

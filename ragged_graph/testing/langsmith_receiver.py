@@ -17,7 +17,8 @@ parts ``post.<id>``, ``patch.<id>``, ``post.<id>.inputs``, ``.outputs``, ``.even
 ``.extra``, ``.error``, ``.serialized``, ``attachment.<id>.<name>``), ``POST /runs/batch``
 (``{"post": [...], "patch": [...]}``), ``POST /runs`` and ``PATCH /runs/<id>``. A run's
 fields are the post's, overwritten by each patch's (fields a patch leaves out or sends as
-null are kept).
+null are kept). ``POST /feedback`` (what ``Client.create_feedback`` sends) is kept too:
+read it back with :meth:`LangSmithReceiver.feedback`.
 """
 
 from __future__ import annotations
@@ -105,6 +106,12 @@ class _Store:
         self.operations: dict[str, list[tuple[str, dict[str, Any]]]] = {}
         self.attachments: dict[str, dict[str, bytes]] = {}
         self.requests: list[ReceivedRequest] = []
+        self.feedback: list[dict[str, Any]] = []
+
+    def add_feedback(self, feedback: dict[str, Any]) -> None:
+        with self.lock:
+            self.feedback.append(feedback)
+            self.changed.notify_all()
 
     def add(self, operation: str, run: dict[str, Any]) -> None:
         run_id = str(run.get("id"))
@@ -236,6 +243,12 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/runs" and method == "POST":
             owner._store.add("post", json.loads(body))
             return 202, {}
+        if path == "/feedback" and method == "POST":
+            feedback = json.loads(body)
+            if not isinstance(feedback, dict) or "key" not in feedback:
+                raise _BadRequestError("feedback must be a JSON object with a 'key'")
+            owner._store.add_feedback(feedback)
+            return 200, feedback
         if path.startswith("/runs/") and method == "PATCH":
             run = json.loads(body)
             run.setdefault("id", path.removeprefix("/runs/"))
@@ -434,6 +447,12 @@ class LangSmithReceiver(LoopbackService[_HTTPServer]):
             traces.setdefault(str(run.trace_id), []).append(run)
         return traces
 
+    def feedback(self, run_id: str | None = None) -> list[dict[str, Any]]:
+        """Feedback received (``POST /feedback`` bodies), in order; only ``run_id``'s if given."""
+        with self._store.lock:
+            found = list(self._store.feedback)
+        return [item for item in found if run_id is None or str(item.get("run_id")) == run_id]
+
     def wait_for(
         self, predicate: Callable[[LangSmithReceiver], bool], *, timeout: float = 5.0
     ) -> None:
@@ -452,3 +471,4 @@ class LangSmithReceiver(LoopbackService[_HTTPServer]):
             self._store.operations.clear()
             self._store.attachments.clear()
             self._store.requests.clear()
+            self._store.feedback.clear()

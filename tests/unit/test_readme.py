@@ -17,6 +17,18 @@ def test_the_graph_picture_is_drawn_from_the_graph_itself() -> None:
     assert block.group(1).strip() == drawn
 
 
+def test_the_picture_with_the_ensemble_subgraph_is_drawn_from_the_graph_itself() -> None:
+    from ragged_graph import graph
+
+    drawn = graph.get_graph(xray=True).draw_mermaid().strip()
+    block = re.search(
+        r"get_graph\(xray=True\).*?\n```mermaid\n(.*?)\n```", README.read_text("utf-8"), re.DOTALL
+    )
+    assert block is not None
+    assert block.group(1).strip() == drawn
+    assert "subgraph ensemble" in drawn
+
+
 def test_the_test_command_in_the_readme_is_the_one_ci_runs() -> None:
     text = README.read_text("utf-8")
     commands = re.findall(r"```bash\n(.*?)\n```", text, re.DOTALL)

@@ -179,6 +179,11 @@ class OllamaSource(ModelSource):
     def close(self) -> None:
         self._client.close()
 
+    def is_fresh(self) -> bool:
+        """Whether :meth:`inventory` would answer from its cache now, without any request."""
+        cached = self._inventory
+        return cached is not None and self._clock() - cached.fetched_at < self._ttl_s
+
     def inventory(self, *, refresh: bool = False) -> OllamaInventory:
         """The host's inventory, fetched at most once per TTL unless ``refresh``."""
         with self._lock:

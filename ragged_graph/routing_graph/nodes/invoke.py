@@ -8,12 +8,26 @@ stream. Once chunks went to a caller's stream, a failure is not hidden behind an
 model's answer: it surfaces as :class:`StreamInterruptedError` carrying the partial text.
 
 Other provider failures are recorded as an attempt and handed to ``fallback``; anything else
-is a bug and propagates.
+is a bug and propagates. A refused connection is not retried on the same host when another
+host has the model: ``fallback`` sends the request there first.
+
+The model is called on the host ``select`` or ``fallback`` chose (``target``); every call
+counts as in flight on that host while it runs, and a successful one leaves its time to first
+token as a latency sample (:class:`~ragged_graph.providers.load.HostLoad`). Inside the
+ensemble, calls carry the role of the state (``role``), and the ensemble reports the request
+itself (``make_invoke(..., report=False)``).
+
+The privacy guard, at the call: a cloud model is never called with a request the decision
+marked local-only, nor with one whose messages or documents hold personal data or secrets
+(scanned again here, whatever the decision said). Such an attempt is recorded as a
+:class:`PrivacyGuardError` without any call, and the chain moves on.
 """
 
 from __future__ import annotations
 
 import asyncio
+import functools
+import operator
 import random
 import time
 from collections.abc import Sequence
@@ -29,14 +43,24 @@ from langchain_core.messages import (
     SystemMessage,
     message_chunk_to_message,
 )
+from langchain_core.messages.ai import add_ai_message_chunks
 from langchain_core.runnables import Runnable, RunnableConfig
 from langgraph.config import get_stream_writer
 from langgraph.runtime import Runtime
 
-from ragged_graph.errors import ModelCoolingDownError, ProviderError, StreamInterruptedError
+from ragged_graph.errors import (
+    HostUnavailableError,
+    ModelCoolingDownError,
+    PrivacyGuardError,
+    ProviderError,
+    StreamInterruptedError,
+)
+from ragged_graph.providers.cloud import cloud_failure_types, cloud_generation_kwargs
 from ragged_graph.providers.errors import PROVIDER_FAILURES, is_transient, to_provider_error
 from ragged_graph.providers.health import HealthTracker
+from ragged_graph.providers.load import HostLoad
 from ragged_graph.registry.cards import ModelCard
+from ragged_graph.routing.privacy import document_text, scan_request
 from ragged_graph.routing_graph.convert import context_of, message_text
 from ragged_graph.routing_graph.report import report_request
 from ragged_graph.routing_graph.services import Services, ServicesProvider
@@ -92,6 +116,10 @@ class _Call:
     restart_stream: bool
     health: HealthTracker
     card: ModelCard
+    load: HostLoad
+    failures: tuple[type[BaseException], ...] = PROVIDER_FAILURES
+    role: str | None = None
+    other_hosts: tuple[str, ...] = ()
 
 
 def _messages_for(state: State) -> list[BaseMessage]:
@@ -103,7 +131,9 @@ def _messages_for(state: State) -> list[BaseMessage]:
         messages = [SystemMessage(style), *messages]
     documents = state.get("documents")
     if documents:
-        listed = "\n\n".join(f"[{i}] {text}" for i, text in enumerate(documents, start=1))
+        listed = "\n\n".join(
+            f"[{i}] {document_text(document)}" for i, document in enumerate(documents, start=1)
+        )
         context = SystemMessage(
             "Answer from these retrieved documents; say so if they do not hold the answer.\n\n"
             + listed
@@ -124,15 +154,37 @@ def _context_window_for(required: int, model_window: int) -> int | None:
     return min(model_window, -(-required // 1024) * 1024)
 
 
+def _with_fields(chat_model: BaseChatModel, generation: dict[str, Any]) -> BaseChatModel:
+    """``chat_model`` with ``generation`` set as its own settings: structured output drops
+    options bound per call (ChatOllama's ``with_structured_output`` builds its own chain), so
+    a long prompt would lose its context window."""
+    fields = {
+        key: value for key, value in generation.items() if key in type(chat_model).model_fields
+    }
+    return chat_model.model_copy(update=fields) if fields else chat_model
+
+
 def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
     chain = state["chain"]
     model = chain[state.get("position", 0)]
     decision = state["decision"]
-    if model == decision["model"]:
+    target = state.get("target")
+    if target and target.get("model") == model:
+        host, base_url = target.get("host"), target.get("base_url")
+    elif model == decision["model"]:
         host, base_url = decision.get("host"), decision.get("base_url")
     else:
         host, base_url = services.router.host_for(model)
+    tried = {*(state.get("tried_hosts") or ()), *([host] if host else [])}
+    other_hosts = tuple(
+        choice.host
+        for choice in services.router.hosts_for(model, exclude=tried)
+        if choice.available
+    )
     card = services.router.registry.get(model).card
+    messages = _messages_for(state)
+    if not card.local:
+        _guard_privacy(state, messages, model=model, host=host)
     chat_model: BaseChatModel = services.models.chat_model(
         provider=card.provider, model=card.name, base_url=base_url
     )
@@ -140,27 +192,37 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
     options: CallOptions = (config.get("configurable") or {}).get(
         CALL_OPTIONS_KEY, _DEFAULT_OPTIONS
     )
-    runnable: Runnable[Any, Any] = chat_model
-    if options.tools:
-        runnable = chat_model.bind_tools(options.tools, **options.tool_kwargs)
-    if options.schema is not None:
-        runnable = chat_model.with_structured_output(
-            options.schema, include_raw=True, **options.schema_kwargs
-        )
     generation = dict(options.model_options)
     num_ctx = _context_window_for(decision.get("required_context", 0), card.context_window)
     if num_ctx is not None:
         generation["num_ctx"] = num_ctx
     if options.stop:
         generation["stop"] = list(options.stop)
-    if generation:
+    runnable: Runnable[Any, Any] = chat_model
+    if options.tools:
+        runnable = chat_model.bind_tools(options.tools, **options.tool_kwargs)
+    if options.schema is not None:
+        structured = _with_fields(chat_model, generation) if card.local else chat_model
+        runnable = structured.with_structured_output(
+            options.schema, include_raw=True, **options.schema_kwargs
+        )
+    if not card.local:
+        cloud_kwargs = cloud_generation_kwargs(generation)
+        if cloud_kwargs:
+            runnable = runnable.bind(**cloud_kwargs)
+    elif generation and options.schema is None:
         # ChatOllama takes per-call settings as one `options` mapping (stop included).
         runnable = runnable.bind(options=generation)
     return _Call(
         model=model,
         host=host,
         runnable=runnable,
-        messages=_messages_for(state),
+        messages=messages,
+        failures=(
+            PROVIDER_FAILURES
+            if card.local
+            else PROVIDER_FAILURES + cloud_failure_types(card.provider)
+        ),
         max_retries=(
             options.max_retries if options.max_retries is not None else retries.max_retries
         ),
@@ -169,6 +231,9 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
         restart_stream=retries.restart_stream_on_failure,
         health=services.health,
         card=card,
+        load=services.load,
+        role=state.get("role"),
+        other_hosts=other_hosts,
         # A relaying caller reports the call to its own callbacks; the inner model reporting
         # too would count every call and token twice. Tracers keep it (redacted if they are).
         config=(
@@ -178,10 +243,53 @@ def _prepare(state: State, config: RunnableConfig, services: Services) -> _Call:
     )
 
 
+def _guard_privacy(
+    state: State, messages: Sequence[BaseMessage], *, model: str, host: str | None
+) -> None:
+    """Raise :class:`PrivacyGuardError` unless the request may go to a cloud model."""
+    if state["decision"].get("local_only"):
+        raise PrivacyGuardError(
+            "not sent to a cloud model: the request is local-only", model=model, host=host
+        )
+    found = scan_request(
+        (message_text(message) for message in messages), state.get("documents") or ()
+    )
+    if found.found:
+        raise PrivacyGuardError(
+            f"not sent to a cloud model: the request holds {found.describe()}",
+            model=model,
+            host=host,
+        )
+
+
+def _refused(state: State, error: ProviderError) -> dict[str, Any]:
+    """The attempt of a model that could not be called at all (nothing was sent)."""
+    model = state["chain"][state.get("position", 0)]
+    return {
+        "attempts": [
+            AttemptRecord(
+                model=model,
+                host=error.host,
+                ok=False,
+                error_code=str(error.code),
+                error=error.message,
+                latency_ms=0.0,
+                first_token_ms=None,
+                role=state.get("role"),
+            )
+        ]
+    }
+
+
 def _routing_metadata(
     state: State, call: _Call, attempts: Sequence[AttemptRecord]
 ) -> dict[str, Any]:
-    return {**state["decision"], "answered_by": call.model, "attempts": list(attempts)}
+    metadata = {**state["decision"], "answered_by": call.model, "attempts": list(attempts)}
+    experiment = state.get("experiment")
+    if experiment:
+        metadata["experiment"] = experiment["name"]
+        metadata["variant"] = experiment["variant"]
+    return metadata
 
 
 class _Stream:
@@ -191,18 +299,38 @@ class _Stream:
         self.call = call
         self.started = time.perf_counter()
         self.first: float | None = None
-        self.collected: Any = None
+        self._chunks: list[Any] = []
         self._writer = get_stream_writer() if call.options.stream_to_writer else None
 
     def add(self, chunk: Any) -> None:
         self.first = self.first or time.perf_counter()
-        self.collected = chunk if self.collected is None else self.collected + chunk
+        self._chunks.append(chunk)
         if self._writer is not None:
             self._writer({"token": chunk})
 
     def finish(self, result: Any) -> None:
         self.first = time.perf_counter()
-        self.collected = result
+        self._chunks = [result]
+
+    @property
+    def collected(self) -> Any:
+        """The answer so far: the chunks merged, once, when asked (None before any).
+
+        Adding each chunk to a running total as it came built a new message per chunk and
+        copied the text so far each time (quadratic in the answer's length); all chunks
+        merged at once cost about as much as two of those additions.
+        """
+        chunks = self._chunks
+        if len(chunks) > 1:
+            first, rest = chunks[0], chunks[1:]
+            if isinstance(first, AIMessageChunk) and all(
+                isinstance(chunk, AIMessageChunk) for chunk in rest
+            ):
+                merged = add_ai_message_chunks(first, *rest)
+            else:
+                merged = functools.reduce(operator.add, chunks)
+            self._chunks = chunks = [merged]
+        return chunks[0] if chunks else None
 
     def partial_text(self) -> str:
         collected = self.collected
@@ -218,7 +346,13 @@ class _Stream:
             error=error.message if error else None,
             latency_ms=round((time.perf_counter() - self.started) * 1000, 3),
             first_token_ms=round((first - self.started) * 1000, 3) if first else None,
+            role=self.call.role,
         )
+
+    def succeeded(self) -> None:
+        """The call answered: its time to first token is a latency sample of its host."""
+        first = self.first if self.first is not None else time.perf_counter()
+        self.call.load.record_latency(self.call.host, (first - self.started) * 1000)
 
 
 def _answer(
@@ -228,6 +362,8 @@ def _answer(
     records: list[AttemptRecord],
     services: Services,
     config: RunnableConfig,
+    *,
+    report: bool = True,
 ) -> dict[str, Any]:
     extra: dict[str, Any] = {}
     if call.options.schema is not None:
@@ -246,7 +382,8 @@ def _answer(
             "additional_kwargs": {**message.additional_kwargs, **extra},
         }
     )
-    report_request(services, state, config, attempts, answer=answer, card=call.card)
+    if report:
+        report_request(services, state, config, attempts, answer=answer, card=call.card)
     return {"messages": [answer], "answer": message_text(answer), "attempts": records}
 
 
@@ -294,6 +431,8 @@ def _retry_delay(call: _Call, error: ProviderError, retries_done: int) -> float 
     """
     if not is_transient(error) or retries_done >= call.max_retries:
         return None
+    if isinstance(error, HostUnavailableError) and call.other_hosts:
+        return None  # another host has the model: fail over rather than wait here
     delay = min(call.backoff_max_s, call.backoff_s * 2**retries_done)
     return float(delay * random.uniform(0.5, 1.0))
 
@@ -310,25 +449,30 @@ def _cooling(state: State, call: _Call, services: Services) -> dict[str, Any] | 
     return {"attempts": [_Stream(call).record(error)]}
 
 
-def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
-    """The node as a (sync, async) pair of functions."""
+def make_invoke(provide: ServicesProvider, *, report: bool = True) -> tuple[Any, Any]:
+    """The node as a (sync, async) pair of functions; ``report=False`` leaves the routing
+    history record to the caller (the ensemble reports once, for every role)."""
 
     def invoke(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         services = provide(context_of(runtime))
-        call = _prepare(state, config, services)
+        try:
+            call = _prepare(state, config, services)
+        except ProviderError as refused:
+            return _refused(state, refused)
         skipped = _cooling(state, call, services)
         if skipped is not None:
             return skipped
         records: list[AttemptRecord] = []
         while True:
             stream = _Stream(call)
+            call.load.begin(call.host)
             try:
                 if call.options.schema is not None:
                     stream.finish(call.runnable.invoke(call.messages, call.config))
                 else:
                     for chunk in call.runnable.stream(call.messages, call.config):
                         stream.add(chunk)
-            except PROVIDER_FAILURES as exc:
+            except call.failures as exc:
                 try:
                     error = _typed_failure(call, exc, stream)
                 except StreamInterruptedError as interrupted:
@@ -341,28 +485,35 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                     return {"attempts": records}
                 time.sleep(delay)
                 continue
+            finally:
+                call.load.end(call.host)
             call.health.record_success(call.model, call.host)
+            stream.succeeded()
             records.append(stream.record(None))
-            return _answer(state, call, stream.collected, records, services, config)
+            return _answer(state, call, stream.collected, records, services, config, report=report)
 
     async def ainvoke(
         state: State, config: RunnableConfig, runtime: Runtime[Context]
     ) -> dict[str, Any]:
         services = provide(context_of(runtime))
-        call = _prepare(state, config, services)
+        try:
+            call = _prepare(state, config, services)
+        except ProviderError as refused:
+            return _refused(state, refused)
         skipped = _cooling(state, call, services)
         if skipped is not None:
             return skipped
         records: list[AttemptRecord] = []
         while True:
             stream = _Stream(call)
+            call.load.begin(call.host)
             try:
                 if call.options.schema is not None:
                     stream.finish(await call.runnable.ainvoke(call.messages, call.config))
                 else:
                     async for chunk in call.runnable.astream(call.messages, call.config):
                         stream.add(chunk)
-            except PROVIDER_FAILURES as exc:
+            except call.failures as exc:
                 try:
                     error = _typed_failure(call, exc, stream)
                 except StreamInterruptedError as interrupted:
@@ -375,9 +526,12 @@ def make_invoke(provide: ServicesProvider) -> tuple[Any, Any]:
                     return {"attempts": records}
                 await asyncio.sleep(delay)
                 continue
+            finally:
+                call.load.end(call.host)
             call.health.record_success(call.model, call.host)
+            stream.succeeded()
             records.append(stream.record(None))
-            return _answer(state, call, stream.collected, records, services, config)
+            return _answer(state, call, stream.collected, records, services, config, report=report)
 
     return invoke, ainvoke
 

@@ -12,6 +12,7 @@ from ragged_graph.routing_graph.convert import (
     options_from,
     persona_to_state,
     task_from_state,
+    with_variant,
 )
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
@@ -27,7 +28,7 @@ def make_persona(provide: ServicesProvider) -> Any:
             router.prepare(state["query"], state.get("documents")),
             task_from_state(state["task"]),
             assessment_from_state(state["complexity"]),
-            options_from(context),
+            with_variant(options_from(context), state.get("experiment")),
         )
         return {"persona": persona_to_state(outcome)}
 

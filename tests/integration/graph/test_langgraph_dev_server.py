@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 GRAPH_ID = "ragged_graph"
-NODES = ("classify", "complexity", "persona", "select", "invoke", "fallback")
-HAPPY_PATH = ("classify", "complexity", "persona", "select", "invoke")
+NODES = ("classify", "complexity", "experiment", "persona", "select", "invoke", "fallback")
+HAPPY_PATH = ("classify", "complexity", "experiment", "persona", "select", "invoke")
 CODE_QUERY = "Write a Python function that reverses a linked list"
 FACT_QUERY = "What is Paris?"
 
@@ -97,7 +97,19 @@ async def test_langgraph_json_graph_is_served_with_its_context_schema(
     schemas = await client.assistants.get_schemas(system[0]["assistant_id"])
     assert schemas["graph_id"] == GRAPH_ID
     context_fields = set(schemas["context_schema"]["properties"])
-    assert context_fields == {"persona", "model", "tier", "local_only", "config_path"}
+    assert context_fields == {
+        "persona",
+        "model",
+        "tier",
+        "local_only",
+        "config_path",
+        "user_id",
+        "ensemble",
+        "cost_limit",
+        "latency_limit",
+        "optimise",
+        "session_id",
+    }
     assert {"messages", "query", "documents"} <= set(schemas["input_schema"]["properties"])
     assert {"answer", "decision", "attempts"} <= set(schemas["output_schema"]["properties"])
 
@@ -192,6 +204,46 @@ async def test_streamed_run_reports_every_node_in_order_and_streams_tokens(
     assert len(tokens) > 1, tokens
     assert "".join(tokens) == answer
     assert len(dev_ollama.chat_requests(decision["model"])) >= 1
+
+
+async def test_studio_draws_the_ensemble_subgraph_with_xray(
+    client: LangGraphClient, assistant: dict[str, Any]
+) -> None:
+    flat = await client.assistants.get_graph(assistant["assistant_id"])
+    assert "ensemble" in {node["id"] for node in flat["nodes"]}
+    drawing = await client.assistants.get_graph(assistant["assistant_id"], xray=True)
+    node_ids = {node["id"] for node in drawing["nodes"]}
+    inside = {f"ensemble:{node}" for node in ("rewriter", "invoke", "verifier", "finish")}
+    assert inside <= node_ids, node_ids
+    edges = {(edge["source"], edge["target"]) for edge in drawing["edges"]}
+    assert ("select", "ensemble:rewriter") in edges
+
+
+async def test_an_ensemble_run_streams_its_subgraph_and_returns_every_role(
+    client: LangGraphClient, assistant: dict[str, Any], thread_id: str, dev_ollama: OllamaServer
+) -> None:
+    inside: list[str] = []
+    final: dict[str, Any] = {}
+    async for part in client.runs.stream(
+        thread_id,
+        assistant["assistant_id"],
+        input=human(FACT_QUERY),
+        context={"ensemble": "always"},
+        stream_mode=["updates", "values"],
+        stream_subgraphs=True,
+    ):
+        assert part.event != "error", part.data
+        if part.event.startswith("updates|ensemble"):
+            inside.extend(part.data)
+        elif part.event == "values":
+            final = part.data
+    assert inside == ["rewriter", "invoke", "verifier", "finish"]
+    ensemble = final["ensemble"]
+    assert [role["role"] for role in ensemble["roles"]] == ["rewriter", "primary", "verifier"]
+    assert all(role["ok"] and role["latency_ms"] > 0 for role in ensemble["roles"])
+    assert final["answer"] == final["messages"][-1]["content"]
+    models = {request.model for request in dev_ollama.chat_requests()}
+    assert {ensemble["models"]["rewriter"]["model"], final["decision"]["model"]} <= models
 
 
 async def test_short_factual_question_gets_the_fast_tier(

@@ -36,6 +36,7 @@ def test_the_notebooks_are_there() -> None:
         "03_personas.ipynb",
         "04_faults_and_fallbacks.ipynb",
         "05_analytics.ipynb",
+        "06_ensemble_and_fleet.ipynb",
     } <= {path.name for path in NOTEBOOKS}
 
 

@@ -1,0 +1,250 @@
+"""Feedback on answers: stored with the routing record, and sent to LangSmith when tracing.
+
+A user rates an answer by the id of the request that produced it (``RaggedRouter``'s run
+id, which is the routing record's ``request_id``): a score from 0 to 1, thumbs up or down,
+and/or a corrected answer. Every piece of feedback is kept in its own table
+(``routing_feedback``, beside the routing history in the same database), so that nothing
+is lost when a request is rated twice; the routing record's ``feedback`` column holds the
+latest score, which is what the analytics and the A/B report read. The learned router
+trains on these scores (:mod:`ragged_graph.learning.history_training`).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from datetime import UTC, datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Float,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    func,
+    insert,
+    select,
+    update,
+)
+
+from ragged_graph.errors import InvalidRequestError
+from ragged_graph.telemetry.store import HistoryStore, UTCDateTime, metadata, routing_history
+
+__all__ = [
+    "FEEDBACK_KEY",
+    "Feedback",
+    "FeedbackLog",
+    "make_feedback",
+    "routing_feedback",
+    "send_to_langsmith",
+    "store_feedback",
+]
+
+logger = logging.getLogger("ragged_graph.telemetry.feedback")
+
+FEEDBACK_KEY = "user_score"
+"""The LangSmith feedback key under which ratings are sent."""
+
+routing_feedback = Table(
+    "routing_feedback",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("time", UTCDateTime, nullable=False),
+    Column("request_id", String(128), nullable=False),
+    Column("score", Float),
+    Column("thumbs", Boolean),
+    Column("correction", Text),
+    Column("comment", Text),
+    Index("ix_routing_feedback_request_id", "request_id"),
+    Index("ix_routing_feedback_time", "time"),
+)
+
+
+class Feedback(BaseModel):
+    """One rating of one answer."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    request_id: str = Field(min_length=1, max_length=128)
+    """The rated request: ``RaggedRouter``'s run id, the routing record's ``request_id``."""
+
+    score: float | None = Field(default=None, ge=0, le=1)
+    """How good the answer was, from 0 (useless) to 1 (right); from ``thumbs`` if not given."""
+
+    thumbs: bool | None = None
+    """Thumbs up (True) or down (False)."""
+
+    correction: str | None = None
+    """What the answer should have been."""
+
+    comment: str | None = None
+    """Anything else the user said."""
+
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    """When the feedback was given (UTC)."""
+
+    @model_validator(mode="after")
+    def _says_something(self) -> Feedback:
+        if self.score is None and self.thumbs is None and self.correction is None:
+            raise ValueError("give a score, thumbs up/down or a correction")
+        return self
+
+    @property
+    def effective_score(self) -> float | None:
+        """The score, else 1 for thumbs up and 0 for thumbs down; None with only a correction."""
+        if self.score is not None:
+            return self.score
+        if self.thumbs is not None:
+            return 1.0 if self.thumbs else 0.0
+        return None
+
+
+def make_feedback(
+    request_id: object,
+    *,
+    score: float | None = None,
+    thumbs: bool | None = None,
+    correction: str | None = None,
+    comment: str | None = None,
+) -> Feedback:
+    """Validated :class:`Feedback`; :class:`~ragged_graph.errors.InvalidRequestError` says
+    what is wrong (no rating at all, a score outside 0..1, an empty id)."""
+    if score is not None and not math.isfinite(score):
+        raise InvalidRequestError(f"feedback score must be a number from 0 to 1, got {score!r}")
+    try:
+        return Feedback(
+            request_id=str(request_id),
+            score=score,
+            thumbs=thumbs,
+            correction=correction,
+            comment=comment,
+        )
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{'.'.join(str(part) for part in error['loc']) or 'feedback'}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise InvalidRequestError(
+            f"invalid feedback for {request_id!s}: {problems}. Give score=0..1, "
+            "thumbs=True/False or a correction."
+        ) from exc
+
+
+class FeedbackLog:
+    """Feedback in the routing-history database (``routing_feedback`` table)."""
+
+    def __init__(self, store: HistoryStore) -> None:
+        self.store = store
+
+    def add(self, feedback: Feedback) -> bool:
+        """Keep ``feedback``, and set its routing record's score; True if a record matched.
+
+        Feedback for a request with no record yet (or whose record was dropped) is kept all
+        the same: the table is the whole log, and a record written later can be matched.
+        """
+        self.store.create_schema()
+        with self.store.engine.begin() as connection:
+            connection.execute(
+                insert(routing_feedback).values(
+                    time=feedback.time,
+                    request_id=feedback.request_id,
+                    score=feedback.score,
+                    thumbs=feedback.thumbs,
+                    correction=feedback.correction,
+                    comment=feedback.comment,
+                )
+            )
+            matched = 0
+            if feedback.effective_score is not None:
+                result = connection.execute(
+                    update(routing_history)
+                    .where(routing_history.c.request_id == feedback.request_id)
+                    .values(feedback=feedback.effective_score)
+                )
+                matched = result.rowcount
+            else:
+                found = connection.execute(
+                    select(func.count())
+                    .select_from(routing_history)
+                    .where(routing_history.c.request_id == feedback.request_id)
+                ).scalar_one()
+                matched = int(found)
+        return matched > 0
+
+    def for_request(self, request_id: str) -> list[Feedback]:
+        """Every piece of feedback on ``request_id``, oldest first."""
+        return [
+            _row_to_feedback(row)
+            for row in self._rows(routing_feedback.c.request_id == str(request_id))
+        ]
+
+    def since(self, since: datetime | None = None) -> list[Feedback]:
+        """All feedback from ``since`` on (everything if None), oldest first."""
+        condition = routing_feedback.c.time >= since if since is not None else None
+        return [_row_to_feedback(row) for row in self._rows(condition)]
+
+    def count(self, since: datetime | None = None) -> int:
+        """How many pieces of feedback arrived from ``since`` on."""
+        self.store.create_schema()
+        query = select(func.count()).select_from(routing_feedback)
+        if since is not None:
+            query = query.where(routing_feedback.c.time >= since)
+        with self.store.engine.connect() as connection:
+            return int(connection.execute(query).scalar_one())
+
+    def _rows(self, condition: Any) -> list[dict[str, Any]]:
+        self.store.create_schema()
+        query = select(routing_feedback).order_by(routing_feedback.c.time, routing_feedback.c.id)
+        if condition is not None:
+            query = query.where(condition)
+        with self.store.engine.connect() as connection:
+            return [dict(row._mapping) for row in connection.execute(query)]
+
+
+def _row_to_feedback(row: dict[str, Any]) -> Feedback:
+    return Feedback(
+        request_id=row["request_id"],
+        score=row["score"],
+        thumbs=row["thumbs"],
+        correction=row["correction"],
+        comment=row["comment"],
+        time=row["time"],
+    )
+
+
+def store_feedback(url: str, feedback: Feedback) -> bool:
+    """Keep ``feedback`` in the history database at ``url``; True if its record was there."""
+    store = HistoryStore(url)
+    try:
+        return FeedbackLog(store).add(feedback)
+    finally:
+        store.close()
+
+
+def send_to_langsmith(feedback: Feedback, client: Any | None = None) -> bool:
+    """Send ``feedback`` to LangSmith on the run it rates; False (logged) if that failed.
+
+    ``client`` is a ``langsmith.Client`` (one from the environment by default). A failure
+    to reach LangSmith never loses the feedback: it is already in the database.
+    """
+    from langsmith import Client
+
+    active = client if client is not None else Client()
+    try:
+        active.create_feedback(
+            run_id=feedback.request_id,
+            key=FEEDBACK_KEY,
+            score=feedback.effective_score,
+            value="up" if feedback.thumbs else "down" if feedback.thumbs is not None else None,
+            correction={"answer": feedback.correction} if feedback.correction else None,
+            comment=feedback.comment,
+        )
+    except Exception as exc:  # the network, an auth error: the database copy stands
+        logger.warning("could not send feedback on %s to LangSmith: %s", feedback.request_id, exc)
+        return False
+    return True

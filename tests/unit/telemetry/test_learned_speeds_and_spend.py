@@ -1,0 +1,116 @@
+"""What the router learns from the history: moving averages of speed, and the spend so far."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+from ragged_graph.routing.latency import seed_speed
+from ragged_graph.telemetry import AttemptSummary
+from ragged_graph.telemetry.learned import HistoryLearner, learn_speeds, spend_before
+from ragged_graph.telemetry.store import HistoryStore
+from tests.support.cloud import hybrid_router
+from tests.support.history import make_record
+
+
+def attempt(model: str, first_token_ms: float) -> AttemptSummary:
+    return AttemptSummary(model=model, ok=True, latency_ms=500.0, first_token_ms=first_token_ms)
+
+
+def test_speeds_are_moving_averages_seeded_from_the_card() -> None:
+    router = hybrid_router(("llama3.1:8b",))
+    card = router.registry.get("llama3.1:8b").card
+    rows = [
+        {
+            "answered_by": "llama3.1:8b",
+            "tokens_per_s": 100.0,
+            "attempts": [{"model": "llama3.1:8b", "ok": True, "first_token_ms": 40.0}],
+        },
+        {
+            "answered_by": "llama3.1:8b",
+            "tokens_per_s": 100.0,
+            "attempts": [{"model": "llama3.1:8b", "ok": True, "first_token_ms": 40.0}],
+        },
+        {"answered_by": "gone:1b", "tokens_per_s": 5.0, "attempts": []},
+        {"answered_by": None, "tokens_per_s": None, "attempts": []},
+    ]
+    speeds = learn_speeds(rows, lambda name: card if name == card.name else None, smoothing=0.5)
+    assert set(speeds) == {"llama3.1:8b"}
+    seed = seed_speed(card)
+    learned = speeds["llama3.1:8b"]
+    assert learned.samples == 2
+    assert learned.tokens_per_second == pytest.approx(100 - (100 - seed.tokens_per_second) / 4)
+    assert learned.first_token_ms == pytest.approx(40 + (seed.first_token_ms - 40) / 4)
+
+
+def test_spend_is_summed_per_day_and_session_before_the_ledger_started() -> None:
+    start = datetime(2026, 3, 2, 12, tzinfo=UTC)
+    rows = [
+        {"time": start - timedelta(hours=1), "session_id": "a", "cost_usd": 0.5},
+        {"time": start - timedelta(days=1), "session_id": "a", "cost_usd": 0.25},
+        {"time": start - timedelta(hours=2), "session_id": None, "cost_usd": 1.0},
+        {"time": start + timedelta(minutes=1), "session_id": "a", "cost_usd": 9.0},
+        {"time": start - timedelta(hours=3), "session_id": "b", "cost_usd": 0.0},
+    ]
+    by_day, by_session = spend_before(rows, before=start)
+    assert by_day == {date(2026, 3, 2): 1.5, date(2026, 3, 1): 0.25}
+    assert by_session == {"a": 0.75}
+
+
+def test_the_learner_reads_the_history_and_hands_the_router_its_figures(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    now = datetime.now(UTC)
+    store = HistoryStore(url)
+    store.insert(
+        [
+            make_record(
+                i,
+                time=now - timedelta(minutes=10 - i),
+                answered_by="llama3.1:8b",
+                attempts=(attempt("llama3.1:8b", 30.0),),
+                tokens_per_s=150.0,
+                session_id="s",
+                cost_usd=0.01,
+            )
+            for i in range(5)
+        ]
+    )
+    store.close()
+    router = hybrid_router(("llama3.1:8b",))
+    router.spend.started_at = now.timestamp()
+    learner = HistoryLearner(router, lambda: HistoryStore(url), smoothing=0.5)
+    try:
+        learner.refresh()
+        speed = router.latency_stats.speeds["llama3.1:8b"]
+        assert speed.samples == 5
+        assert speed.tokens_per_second > 140
+        assert router.spend.spent_in_session("s") == pytest.approx(0.05)
+        assert router.spend.spent_today() >= 0.0  # today's share depends on the clock
+        learner.refresh()  # the spend is seeded once
+        assert router.spend.spent_in_session("s") == pytest.approx(0.05)
+    finally:
+        learner.close()
+
+
+def test_observing_an_answer_moves_the_averages_at_once() -> None:
+    router = hybrid_router(("llama3.1:8b",))
+    card = router.registry.get("llama3.1:8b").card
+    learner = HistoryLearner(router, lambda: HistoryStore("sqlite://"), smoothing=1.0)
+    learner.observe(card, first_token_ms=25.0, tokens_per_second=200.0)
+    speed = router.latency_stats.speed_for(card)
+    assert (speed.first_token_ms, speed.tokens_per_second, speed.samples) == (25.0, 200.0, 1)
+
+
+def test_a_database_error_leaves_the_router_as_it_was(caplog: pytest.LogCaptureFixture) -> None:
+    router = hybrid_router(("llama3.1:8b",))
+
+    def broken() -> HistoryStore:
+        raise OSError("disk gone")
+
+    learner = HistoryLearner(router, broken)
+    before = router.latency_stats
+    learner.refresh()
+    assert router.latency_stats is before
+    assert "could not read it" in caplog.text
