@@ -24,7 +24,6 @@ about a third of cases, with the same written definitions in about one case in e
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from importlib import resources
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
@@ -34,6 +33,7 @@ from ragged_graph.learning.golden import (
     GoldenPrediction,
     GoldenSetError,
     PredictFn,
+    read_data_file,
 )
 from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.task_types import validate_task_name
@@ -74,15 +74,7 @@ def load_second_opinion(path: str | Path | None = None) -> dict[str, SecondOpini
     Raises :class:`~ragged_graph.learning.golden.GoldenSetError` naming the file and line of
     an invalid or repeated entry.
     """
-    if path is None:
-        source = "ragged_graph/learning/" + "/".join(_PACKAGE_DATA)
-        text = resources.files("ragged_graph.learning").joinpath(*_PACKAGE_DATA).read_text("utf-8")
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise GoldenSetError(f"cannot read second opinion {source}: {exc}") from exc
+    text, source = read_data_file(path, _PACKAGE_DATA, what="second opinion")
     return _parse(text.splitlines(), source)
 
 

@@ -95,6 +95,7 @@ __all__ = [
     "SplitScores",
     "evaluate_golden",
     "load_golden_set",
+    "read_data_file",
     "router_predictor",
 ]
 
@@ -356,17 +357,24 @@ def load_golden_set(path: str | Path | None = None) -> list[GoldenCase]:
     Raises :class:`GoldenSetError` naming the file and line of any invalid case, or a
     duplicate id.
     """
-    if path is None:
-        resource = resources.files("ragged_graph.learning").joinpath(*_PACKAGE_DATA)
-        source = "ragged_graph/learning/" + "/".join(_PACKAGE_DATA)
-        text = resource.read_text(encoding="utf-8")
-    else:
-        source = str(path)
-        try:
-            text = Path(path).read_text(encoding="utf-8")
-        except OSError as exc:
-            raise GoldenSetError(f"cannot read golden set {source}: {exc}") from exc
+    text, source = read_data_file(path, _PACKAGE_DATA, what="golden set")
     return _parse_cases(text.splitlines(), source)
+
+
+def read_data_file(
+    path: str | Path | None, package_data: tuple[str, ...], *, what: str
+) -> tuple[str, str]:
+    """The text of ``path``, or of the package's ``learning/<package_data>`` when None, and
+    the name to report it by; :class:`GoldenSetError` says why a file cannot be read."""
+    if path is None:
+        resource = resources.files("ragged_graph.learning").joinpath(*package_data)
+        return resource.read_text(encoding="utf-8"), "ragged_graph/learning/" + "/".join(
+            package_data
+        )
+    try:
+        return Path(path).read_text(encoding="utf-8"), str(path)
+    except OSError as exc:
+        raise GoldenSetError(f"cannot read {what} {path}: {exc}") from exc
 
 
 def _parse_cases(lines: Iterable[str], source: str) -> list[GoldenCase]:
