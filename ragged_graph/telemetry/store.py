@@ -30,10 +30,12 @@ from sqlalchemy import (
     event,
     func,
     insert,
+    inspect,
     make_url,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 
 from ragged_graph.telemetry.migrate import add_missing_columns
@@ -194,8 +196,17 @@ class HistoryStore:
 
     def create_schema(self) -> None:
         """Create the table (and its indexes) if missing; add the columns an older table
-        lacks (see :mod:`ragged_graph.telemetry.migrate`)."""
-        metadata.create_all(self.engine, checkfirst=True)
+        lacks (see :mod:`ragged_graph.telemetry.migrate`).
+
+        Safe when another thread or process creates them at the same moment (the history
+        writer and the latency learner both may, on a new database).
+        """
+        try:
+            metadata.create_all(self.engine, checkfirst=True)
+        except SQLAlchemyError:
+            existing = set(inspect(self.engine).get_table_names())
+            if not set(metadata.tables) <= existing:
+                raise
         add_missing_columns(self.engine, routing_history)
         self._schema_ready = True
 
@@ -263,8 +274,9 @@ def _sqlite_pragmas(connection: Any, _record: Any) -> None:
     # WAL: `ragged-graph analytics` can read while a server writes; NORMAL sync is safe in WAL.
     cursor = connection.cursor()
     try:
+        # First: switching to WAL takes a lock that another new connection may hold.
+        cursor.execute("PRAGMA busy_timeout=5000")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
     finally:
         cursor.close()

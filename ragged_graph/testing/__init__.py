@@ -6,6 +6,7 @@
         ChatOllama(model="qwen2.5:7b", base_url=server.base_url).invoke("Hello")
 
 `LangSmithReceiver` takes the runs the real `langsmith` client sends, for tests to read.
+`OpenAIServer` is an OpenAI-compatible chat server standing in for a cloud model.
 
 The pytest fixtures `ollama_server`, `ollama_server_factory` and `langsmith_receiver` come
 with the package (pytest plugin `ragged_graph.testing.pytest_plugin`).
@@ -28,6 +29,7 @@ from ragged_graph.testing.langsmith_receiver import (
     ReceivedRequest,
     ReceivedRun,
 )
+from ragged_graph.testing.openai_server import OpenAIServer
 
 __all__ = [
     "DEFAULT_MODELS",
@@ -37,6 +39,7 @@ __all__ = [
     "Fault",
     "LangSmithReceiver",
     "OllamaServer",
+    "OpenAIServer",
     "ReceivedRequest",
     "ReceivedRun",
     "RecordedRequest",

@@ -9,9 +9,8 @@ from pathlib import Path
 import pytest
 
 from ragged_graph import RaggedRouter
-from ragged_graph.testing import OllamaServer
+from ragged_graph.testing import OllamaServer, OpenAIServer
 from tests.integration.chat_model.conftest import config_for
-from tests.support.openai_server import OpenAIServer, openai_server
 
 pytestmark = pytest.mark.integration
 
@@ -30,7 +29,7 @@ CLOUD = {
 @pytest.fixture
 def cloud(monkeypatch: pytest.MonkeyPatch) -> Iterator[OpenAIServer]:
     monkeypatch.setenv("RAGGED_TEST_OPENAI_KEY", "sk-test-not-a-real-key")
-    with openai_server() as server:
+    with OpenAIServer() as server:
         yield server
 
 

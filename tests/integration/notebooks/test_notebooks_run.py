@@ -37,6 +37,7 @@ def test_the_notebooks_are_there() -> None:
         "04_faults_and_fallbacks.ipynb",
         "05_analytics.ipynb",
         "06_ensemble_and_fleet.ipynb",
+        "07_cost_hybrid_and_ab.ipynb",
     } <= {path.name for path in NOTEBOOKS}
 
 

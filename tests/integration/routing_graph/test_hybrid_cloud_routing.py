@@ -27,8 +27,8 @@ from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph import Context, RoutingGraph, Services, build_graph
 from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import Fault, OllamaServer
+from ragged_graph.testing.openai_server import COMPLETION_TOKENS, PROMPT_TOKENS, OpenAIServer
 from tests.support.cloud import CLOUD_MODELS
-from tests.support.openai_server import COMPLETION_TOKENS, PROMPT_TOKENS, openai_server
 from tests.unit.routing.test_privacy import SAMPLES
 
 pytestmark = pytest.mark.integration
@@ -291,7 +291,7 @@ def openai_setup(
     ollama_server: OllamaServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[tuple[Any, Setup]]:
     monkeypatch.setenv("RAGGED_TEST_OPENAI_KEY", "sk-test-not-a-real-key")
-    with openai_server() as cloud:
+    with OpenAIServer() as cloud:
         models = [dict(model, provider="openai") for model in CLOUD_MODELS]
         built = Setup(
             ollama_server,

@@ -97,3 +97,34 @@ def test_an_in_memory_database_is_shared_by_every_thread(record_factory: RecordF
     writer.join()
     assert store.count() == 1
     store.close()
+
+
+def test_stores_creating_a_new_database_at_the_same_moment_do_not_fail(tmp_path: Path) -> None:
+    # The history writer and the latency learner both open a new database on start-up.
+    for attempt in range(10):
+        url = f"sqlite:///{tmp_path / f'race-{attempt}.sqlite3'}"
+        stores = [HistoryStore(url) for _ in range(4)]
+        barrier = threading.Barrier(len(stores))
+        failures: list[BaseException] = []
+
+        threads = [
+            threading.Thread(target=_create_schema, args=(store, barrier, failures))
+            for store in stores
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        for store in stores:
+            store.close()
+        assert failures == []
+
+
+def _create_schema(
+    store: HistoryStore, barrier: threading.Barrier, failures: list[BaseException]
+) -> None:
+    barrier.wait()
+    try:
+        store.create_schema()
+    except BaseException as exc:
+        failures.append(exc)
