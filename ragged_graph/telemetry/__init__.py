@@ -25,6 +25,7 @@ from ragged_graph.telemetry.records import (
     OUTCOME_ANSWERED,
     AttemptSummary,
     QueryPrivacy,
+    RoleSummary,
     RoutingRecord,
     query_fields,
 )
@@ -49,6 +50,7 @@ __all__ = [
     "HistoryStore",
     "HistoryWriter",
     "QueryPrivacy",
+    "RoleSummary",
     "RoutingRecord",
     "WriterStats",
     "add_decision_handler",

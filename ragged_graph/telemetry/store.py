@@ -30,7 +30,6 @@ from sqlalchemy import (
     event,
     func,
     insert,
-    inspect,
     make_url,
     select,
 )
@@ -80,6 +79,9 @@ _JSON = JSON().with_variant(JSONB(), "postgresql")
 _NULLABLE_JSON = JSON(none_as_null=True).with_variant(JSONB(none_as_null=True), "postgresql")
 
 metadata = MetaData()
+
+_SCHEMA_ATTEMPTS = 5
+"""Tries at creating the tables when other threads or processes create them at once."""
 
 routing_history = Table(
     TABLE_NAME,
@@ -201,12 +203,14 @@ class HistoryStore:
         Safe when another thread or process creates them at the same moment (the history
         writer and the latency learner both may, on a new database).
         """
-        try:
-            metadata.create_all(self.engine, checkfirst=True)
-        except SQLAlchemyError:
-            existing = set(inspect(self.engine).get_table_names())
-            if not set(metadata.tables) <= existing:
-                raise
+        for attempt in range(_SCHEMA_ATTEMPTS):
+            try:
+                metadata.create_all(self.engine, checkfirst=True)
+                break
+            except SQLAlchemyError:
+                # Another creator got there between the check and the CREATE: check again.
+                if attempt == _SCHEMA_ATTEMPTS - 1:
+                    raise
         add_missing_columns(self.engine, routing_history)
         self._schema_ready = True
 

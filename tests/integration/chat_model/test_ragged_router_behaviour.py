@@ -235,9 +235,15 @@ def test_the_decision_is_in_response_metadata(router: RaggedRouter, server: Olla
 
 
 def test_the_decision_matches_what_route_decides(router: RaggedRouter) -> None:
+    # Predicted times come from speeds learned from the history as requests finish, so they
+    # may move between the two calls; everything else is the same decision.
+    learned = {"predicted_latency_ms", "predicted_first_token_ms"}
     decided = router.route(FACT_QUESTION).model_dump(mode="json")
     routing = router.invoke(FACT_QUESTION).response_metadata["routing"]
-    assert {key: routing[key] for key in decided} == decided
+    assert {key: routing[key] for key in decided if key not in learned} == {
+        key: value for key, value in decided.items() if key not in learned
+    }
+    assert all(routing[key] > 0 for key in learned)
 
 
 def test_a_code_request_goes_to_a_code_specialised_model(

@@ -15,6 +15,7 @@ import pytest
 from ragged_graph.config import RouterConfig
 from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph import RoutingGraph, Services, build_graph
+from ragged_graph.routing_graph.nodes.invoke import CALL_OPTIONS_KEY, CallOptions
 from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import Fault, OllamaServer
 from ragged_graph.testing.pytest_plugin import OllamaServerFactory
@@ -140,18 +141,14 @@ def test_a_model_the_host_refuses_as_sent_is_not_tried_elsewhere(
 ) -> None:
     for server in fleet.values():
         server.update_model(MODEL, capabilities=("completion",))  # no tools
-    out = graph.invoke(
-        {"query": QUESTION}, {"configurable": {"ragged_graph_call_options": _with_tools()}}
-    )
+    out = graph.invoke({"query": QUESTION}, {"configurable": {CALL_OPTIONS_KEY: _with_tools()}})
     refused = [a["model"] for a in out["attempts"] if a["error_code"] == "BAD_REQUEST"]
     assert refused[0] == MODEL
     assert len(refused) == len(set(refused)), "a refused model is not tried on another host"
     assert out["attempts"][-1]["ok"]
 
 
-def _with_tools() -> Any:
-    from ragged_graph.routing_graph.nodes.invoke import CallOptions
-
+def _with_tools() -> CallOptions:
     tool = {
         "type": "function",
         "function": {"name": "lookup", "description": "Look up.", "parameters": {}},
