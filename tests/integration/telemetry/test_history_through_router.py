@@ -171,7 +171,12 @@ def test_an_unusable_database_is_logged_and_every_request_is_answered(
 def test_a_table_dropped_while_serving_costs_records_not_requests(
     ollama_server: OllamaServer, history_url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
-    router = RaggedRouter(config=config_for(ollama_server, history_url))
+    # Only the writer may make the table again here: the latency learner, reading the
+    # history in the background, would race it.
+    config = config_for(
+        ollama_server, history_url, settings={"latency": {"learn_from_history": False}}
+    )
+    router = RaggedRouter(config=config)
     history = router.services.history
     assert history is not None
     router.invoke(QUESTIONS[0])
