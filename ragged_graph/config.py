@@ -504,6 +504,9 @@ class LearningSettings(BaseModel):
     extra) or ``ollama`` (``ollama_embeddings_model`` on the configured Ollama)."""
     ollama_embeddings_model: str = "nomic-embed-text"
     """The Ollama embedding model when ``embeddings: ollama``."""
+    strategy: Literal["rules", "learned", "blended"] = "rules"
+    """How models are chosen: by the rules, by the learned router among the candidates the
+    rules qualify, or ``blended`` (the rules pick the tier, the learned router the model)."""
     retrain_after: int = Field(default=0, ge=0)
     """Retrain in the background after this many new pieces of feedback (0: only on
     ``ragged-graph learn``)."""

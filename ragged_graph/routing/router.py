@@ -57,6 +57,7 @@ from ragged_graph.routing.latency import (
     expected_output_tokens,
     latency_rates,
 )
+from ragged_graph.routing.learned_strategy import LearnedStrategySelector
 from ragged_graph.routing.persona_files import persona_book
 from ragged_graph.routing.personas import PersonaOutcome
 from ragged_graph.routing.privacy import NOTHING_FOUND, PrivacyScan, scan_request
@@ -130,6 +131,7 @@ class Router:
         self.personas = persona_book(self.config)
         self.classifier = TaskClassifier(self.config.tasks)
         self.analyser = ComplexityAnalyser(self.config.tiers)
+        self.learned_strategy = LearnedStrategySelector(self.config)
         self._memo: dict[tuple[object, ...], _Memoised] = {}
         self._memo_snapshot: RegistrySnapshot | None = None
         self._windows: list[int] = []
@@ -253,6 +255,13 @@ class Router:
         selection, fallbacks, host_name, base_url = self._chosen(
             snapshot, request, model, explicit=explicit, memo=estimates is None
         )
+        if self.learned_strategy.active and not explicit:
+            rules_choice = selection.entry
+            selection, fallbacks = self.learned_strategy.refine(
+                selection, fallbacks, query=prepared.text, breakdown=assessment.breakdown
+            )
+            if selection.entry is not rules_choice:
+                host_name, base_url = self._host_for(snapshot, selection.entry)
         card = selection.entry.card
         reason = selection.reason
         if options.tier is not None:

@@ -13,7 +13,11 @@ from typer.testing import CliRunner
 from ragged_graph import RaggedRouter
 from ragged_graph.cli import app
 from ragged_graph.config import RouterConfig
-from ragged_graph.learning.history_training import examples_from_history, retrain
+from ragged_graph.learning.history_training import (
+    examples_from_history,
+    learning_embeddings,
+    retrain,
+)
 from ragged_graph.learning.learned_router import LearnedRouter
 from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import OllamaServer
@@ -70,10 +74,10 @@ def test_learn_trains_from_rated_requests_and_replaces_only_a_worse_router(
     try:
         examples = examples_from_history(store)
         assert len(examples) == 40
-        first = retrain(store, config.learning, None)
+        first = retrain(store, config.learning, learning_embeddings(config))
         assert first.replaced
         assert first.current_error is None
-        second = retrain(store, config.learning, None)
+        second = retrain(store, config.learning, learning_embeddings(config))
         # The saved router has seen the held-out examples: the candidate cannot beat it.
         assert not second.replaced
         assert second.current_error is not None
@@ -81,7 +85,7 @@ def test_learn_trains_from_rated_requests_and_replaces_only_a_worse_router(
     finally:
         store.close()
 
-    learned = LearnedRouter.load(config.learning.model_path, None)
+    learned = LearnedRouter.load(config.learning.model_path, learning_embeddings(config))
     [model] = learned.models
     easy = learned.predict_qualities("What is the capital of country number 99?")[model]
     hard = learned.predict_qualities(
@@ -126,3 +130,33 @@ def test_enough_new_feedback_retrains_in_the_background(
         time.sleep(0.1)
     router.close()
     assert path.exists()
+
+
+def test_a_router_trained_on_rated_answers_serves_the_model_users_rated_best(
+    ollama_server: OllamaServer, tmp_path: Path
+) -> None:
+    config = learning_config(ollama_server, tmp_path)
+    rules_choice = RaggedRouter(config=config).route(EASY[0]).model
+    rated = {rules_choice: 0.2, "qwen2.5:7b": 0.9}
+    for model, score in rated.items():
+        router = RaggedRouter(config=config, model=model)
+        for question in EASY:
+            run_id = uuid.uuid4()
+            router.invoke(question, config={"run_id": run_id})
+            router.feedback(run_id, score=score)
+        router.close()
+    store = HistoryStore(config.history.url)
+    try:
+        assert retrain(store, config.learning, learning_embeddings(config)).replaced
+    finally:
+        store.close()
+
+    serving = config.model_copy(
+        update={"learning": config.learning.model_copy(update={"strategy": "learned"})}
+    )
+    router = RaggedRouter(config=serving)
+    answer = router.invoke("What is the capital of country number 77?")
+    routing = answer.response_metadata["routing"]
+    router.close()
+    assert routing["answered_by"] == "qwen2.5:7b"
+    assert f"the rules would have chosen {rules_choice}" in routing["reason"]
