@@ -483,6 +483,28 @@ class EnsembleSettings(BaseModel):
     primary's answer (the verdict still says reject)."""
 
 
+class DomainSettings(BaseModel):
+    """How the queries of one subject domain are recognised (see
+    :mod:`ragged_graph.routing.domains`)."""
+
+    model_config = _STRICT
+
+    keywords: tuple[str, ...] = ()
+    """Words or phrases of the domain, matched whole and case-insensitively in the query."""
+    collections: tuple[str, ...] = ()
+    """The user's document collections of the domain: a retrieved document whose metadata
+    ``collection`` (or ``source``, ``domain``) names one puts the request in the domain."""
+    min_matches: int = Field(default=1, ge=1)
+    """How many different keywords must occur."""
+
+    @field_validator("keywords", "collections")
+    @classmethod
+    def _no_blank_entries(cls, values: tuple[str, ...]) -> tuple[str, ...]:
+        if any(not value.strip() for value in values):
+            raise ValueError("entries must not be empty")
+        return values
+
+
 def default_learned_router_path(environ: Mapping[str, str] | None = None) -> str:
     """``$XDG_DATA_HOME/ragged-graph/learned-router.zip`` (``~/.local/share`` when unset)."""
     env = environ if environ is not None else os.environ
@@ -557,6 +579,9 @@ class RouterConfig(BaseModel):
     experiments: dict[ExperimentName, ExperimentSettings] = Field(default_factory=dict)
     """A/B experiments by name: variants of routing policy or model, with traffic weights
     (see :mod:`ragged_graph.experiments`)."""
+    domains: dict[str, DomainSettings] = Field(default_factory=dict)
+    """How each subject domain is recognised; a model card's ``domains`` name the domains
+    it was fine-tuned for, and queries in them go to it."""
     learning: LearningSettings = Field(default_factory=LearningSettings)
     """Training the learned router from the history (``ragged-graph learn``)."""
 

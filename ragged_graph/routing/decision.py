@@ -60,6 +60,9 @@ class RoutingDecision(BaseModel):
     local_only: bool = False
     """True when only local models could be chosen: the persona or the call asked for it, or
     the privacy guard found something that must stay on this machine."""
+    domain: str | None = None
+    """The subject domain the request was recognised in, when a model serves it (its
+    domain model then answers; see :mod:`ragged_graph.routing.domains`)."""
     privacy: list[str] = Field(default_factory=list)
     """What the privacy guard found in the request (``email``, ``phone``, ``card_number``,
     ``iban``, ``api_key``, ``token``, ``private_key``, ``password``, ``private_document``);

@@ -47,6 +47,7 @@ from ragged_graph.routing.costs import (
     prices_per_mtok,
 )
 from ragged_graph.routing.decision import RoutingDecision
+from ragged_graph.routing.domains import DomainMatch, DomainSelector
 from ragged_graph.routing.ensemble import EnsemblePlan, Role, RoleChoice, role_request
 from ragged_graph.routing.fallbacks import fallback_chain
 from ragged_graph.routing.fleet import NO_SIGNALS, HostChoice, HostSignals, choose_host, rank_hosts
@@ -132,6 +133,7 @@ class Router:
         self.classifier = TaskClassifier(self.config.tasks)
         self.analyser = ComplexityAnalyser(self.config.tiers)
         self.learned_strategy = LearnedStrategySelector(self.config)
+        self.domains = DomainSelector(self.config.domains, self.config.fallbacks.max_chain_length)
         self._memo: dict[tuple[object, ...], _Memoised] = {}
         self._memo_snapshot: RegistrySnapshot | None = None
         self._windows: list[int] = []
@@ -200,9 +202,12 @@ class Router:
         options: RouteOptions,
         *,
         privacy: PrivacyScan | None = None,
+        domain: DomainMatch | None = None,
     ) -> RoutingDecision:
         """The decision. ``privacy`` is the scan of everything the request sends (see
-        :meth:`screen`); without it, the scanned part of the query and the documents are."""
+        :meth:`screen`); without it, the scanned part of the query and the documents are.
+        ``domain`` is the request's subject domain (see :meth:`recognise_domain`); without
+        it, the scanned part of the query is searched for one."""
         snapshot = self.registry.snapshot()
         self._refresh(snapshot)
         wanted = options.tier or persona.tier
@@ -255,13 +260,27 @@ class Router:
         selection, fallbacks, host_name, base_url = self._chosen(
             snapshot, request, model, explicit=explicit, memo=estimates is None
         )
-        if self.learned_strategy.active and not explicit:
-            rules_choice = selection.entry
-            selection, fallbacks = self.learned_strategy.refine(
-                selection, fallbacks, query=prepared.text, breakdown=assessment.breakdown
+        rules_choice = selection.entry
+        if model is None:
+            if domain is None:
+                domain = self.domains.matcher(snapshot).match([prepared.text])
+            refined = (
+                self.domains.refine(snapshot, request, selection, fallbacks, domain)
+                if domain is not None
+                else None
             )
+            if refined is not None:
+                selection, fallbacks = refined
+            else:
+                domain = None
+                if self.learned_strategy.active:
+                    selection, fallbacks = self.learned_strategy.refine(
+                        selection, fallbacks, query=prepared.text, breakdown=assessment.breakdown
+                    )
             if selection.entry is not rules_choice:
                 host_name, base_url = self._host_for(snapshot, selection.entry)
+        else:
+            domain = None  # a named model answers, whatever the domain
         card = selection.entry.card
         reason = selection.reason
         if options.tier is not None:
@@ -307,6 +326,7 @@ class Router:
             explicit_model=explicit,
             local_only=local_only,
             privacy=list(privacy.kinds),
+            domain=domain.domain if domain is not None else None,
             optimise=options.optimise,
             estimated_cost_usd=cost,
             predicted_latency_ms=total_ms,
@@ -314,6 +334,15 @@ class Router:
             cost_limit_usd=limit.limit_usd,
             latency_limit_s=options.latency_limit,
         )
+
+    def recognise_domain(
+        self, texts: Iterable[str], documents: Iterable[object] = ()
+    ) -> DomainMatch | None:
+        """The subject domain of a request (message texts and retrieved documents, whose
+        collections count), among those some model serves; None if none."""
+        snapshot = self.registry.snapshot()
+        matcher = self.domains.matcher(snapshot)
+        return matcher.match(texts, documents) if matcher.active else None
 
     def screen(
         self, texts: Iterable[str], documents: Iterable[object] = (), *, local_only: bool = False
@@ -408,7 +437,10 @@ class Router:
         privacy = self.screen(
             [query], documents or (), local_only=options.local_only or persona.local_only
         )
-        return self.select(prepared, task, assessment, persona, options, privacy=privacy)
+        domain = self.recognise_domain([query], documents or ())
+        return self.select(
+            prepared, task, assessment, persona, options, privacy=privacy, domain=domain
+        )
 
     def plan_ensemble(
         self,

@@ -63,6 +63,7 @@ def make_select(provide: ServicesProvider) -> Any:
             persona,
             options,
             privacy=privacy,
+            domain=router.recognise_domain([state["query"], *texts], documents),
         )
         decided = decision.model_dump(mode="json")
         # The decision goes on the traced graph run (a no-op without a tracer).
