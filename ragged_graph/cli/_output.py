@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
 from pydantic import BaseModel
@@ -15,6 +15,9 @@ from rich.console import Console
 
 from ragged_graph.config import RouterConfig, load_config
 from ragged_graph.errors import RaggedGraphError
+
+if TYPE_CHECKING:
+    from ragged_graph.telemetry.store import HistoryStore
 
 __all__ = [
     "ConfigOption",
@@ -24,8 +27,11 @@ __all__ = [
     "exit_with",
     "load_cli_config",
     "print_json",
+    "read_history",
     "user_errors",
 ]
+
+ResultT = TypeVar("ResultT")
 
 ConfigOption = Annotated[
     Path | None, typer.Option("--config", "-c", help="Config file (YAML or TOML).")
@@ -64,3 +70,36 @@ def user_errors() -> Iterator[None]:
 def load_cli_config(path: Path | None) -> RouterConfig:
     with user_errors():
         return load_config(path)
+
+
+def read_history(
+    url: str,
+    read: Callable[[HistoryStore], ResultT],
+    empty: Callable[[], ResultT],
+) -> ResultT:
+    """``read`` the routing history at ``url``; ``empty()`` where no SQLite file exists yet
+    (reading must not create an empty database where none was). A database that cannot be
+    read exits with status 3 and the cause."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ragged_graph.telemetry.store import HistoryStore, sqlite_file
+    from ragged_graph.telemetry.writer import safe_url
+
+    file = sqlite_file(url)
+    if file is not None and not file.exists():
+        error_console.print(f"no routing history yet at {file}", highlight=False)
+        return empty()
+    store = HistoryStore(url)
+    try:
+        return read(store)
+    except SQLAlchemyError as exc:
+        cause = getattr(exc, "orig", None) or exc
+        error_console.print(
+            f"error: cannot read the routing history at {safe_url(url)}: {cause}".strip(),
+            highlight=False,
+            markup=False,
+            style="red",
+        )
+        raise typer.Exit(3) from None
+    finally:
+        store.close()

@@ -13,9 +13,9 @@ from ragged_graph.cli._output import (
     ConfigOption,
     JsonOption,
     console,
-    error_console,
     load_cli_config,
     print_json,
+    read_history,
     user_errors,
 )
 from ragged_graph.experiments.report import Estimate
@@ -118,39 +118,19 @@ def report(
     """Per variant: requests, latency, cost, fallback rate and feedback score with 95 %
     intervals; significance tests between variants; the winner once every variant has
     `min_sample` requests and the difference is significant."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from ragged_graph.experiments.report import compute_experiment_report, experiment_report
     from ragged_graph.experiments.settings import find_experiment
     from ragged_graph.telemetry.metrics import parse_since
-    from ragged_graph.telemetry.store import HistoryStore, sqlite_file
-    from ragged_graph.telemetry.writer import safe_url
 
     router_config = load_cli_config(config)
     with user_errors():
         settings = find_experiment(router_config.experiments, name)
         start = parse_since(since) if since is not None else None
-    url = router_config.history.url
-    file = sqlite_file(url)
-    store = HistoryStore(url)
-    try:
-        if file is not None and not file.exists():
-            # Reading must not create an empty database where none was.
-            error_console.print(f"no routing history yet at {file}", highlight=False)
-            result = experiment_report(name, settings, [], since=start)
-        else:
-            result = compute_experiment_report(store, name, settings, since=start)
-    except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        error_console.print(
-            f"error: cannot read the routing history at {safe_url(url)}: {cause}".strip(),
-            highlight=False,
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(3) from None
-    finally:
-        store.close()
+    result = read_history(
+        router_config.history.url,
+        lambda store: compute_experiment_report(store, name, settings, since=start),
+        lambda: experiment_report(name, settings, [], since=start),
+    )
     if as_json:
         print_json(result)
         return

@@ -12,9 +12,9 @@ from ragged_graph.cli._output import (
     ConfigOption,
     JsonOption,
     console,
-    error_console,
     load_cli_config,
     print_json,
+    read_history,
     user_errors,
 )
 
@@ -44,36 +44,16 @@ def analytics(
 ) -> None:
     """Latency, time to first token, speed, errors, fallbacks and cost from the routing
     history (the database `history.url` names), per model, tier, persona and host."""
-    from sqlalchemy.exc import SQLAlchemyError
-
     from ragged_graph.telemetry.metrics import compute_metrics, metrics_from_rows, parse_since
-    from ragged_graph.telemetry.store import HistoryStore, sqlite_file
-    from ragged_graph.telemetry.writer import safe_url
 
     router_config = load_cli_config(config)
     with user_errors():
         start = parse_since(since) if since is not None else None
-    url = router_config.history.url
-    file = sqlite_file(url)
-    store = HistoryStore(url)
-    try:
-        if file is not None and not file.exists():
-            # Reading must not create an empty database where none was.
-            error_console.print(f"no routing history yet at {file}", highlight=False)
-            metrics = metrics_from_rows([], since=start)
-        else:
-            metrics = compute_metrics(store, since=start)
-    except SQLAlchemyError as exc:
-        cause = getattr(exc, "orig", None) or exc
-        error_console.print(
-            f"error: cannot read the routing history at {safe_url(url)}: {cause}".strip(),
-            highlight=False,
-            markup=False,
-            style="red",
-        )
-        raise typer.Exit(3) from None
-    finally:
-        store.close()
+    metrics = read_history(
+        router_config.history.url,
+        lambda store: compute_metrics(store, since=start),
+        lambda: metrics_from_rows([], since=start),
+    )
     if as_json:
         print_json(metrics)
         return
