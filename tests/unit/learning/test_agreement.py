@@ -81,3 +81,24 @@ def test_the_built_in_labels_cover_the_plain_holdout_only() -> None:
     labelled = annotated_cases(cases, opinions)
     assert len(labelled) == len(opinions) >= 400
     assert all(case.split == GoldenSplit.HOLDOUT and case.persona is None for case in labelled)
+
+
+@pytest.mark.parametrize(
+    ("name", "split"),
+    [
+        ("tune_annotator_a.jsonl", GoldenSplit.TUNE),
+        ("tune_annotator_b.jsonl", GoldenSplit.TUNE),
+        ("holdout_annotator_c.jsonl", GoldenSplit.HOLDOUT),
+    ],
+)
+def test_the_further_annotations_label_every_plain_case_of_their_split(
+    name: str, split: GoldenSplit
+) -> None:
+    from importlib import resources
+
+    cases = load_golden_set()
+    path = resources.files("ragged_graph.learning").joinpath("data", "annotations", name)
+    opinions = load_second_opinion(str(path))
+    labelled = annotated_cases(cases, opinions)
+    plain = [case for case in cases if case.split == split and case.persona is None]
+    assert [case.id for case in labelled] == [case.id for case in plain]
