@@ -53,8 +53,11 @@ httpx's connection pool, a batch takes tens of seconds (see BENCHMARKS.md)."""
 
 
 def requests_for(level: int, scale: float = 1.0) -> int:
-    """Requests per batch at a concurrency level: several waves below 1,000, one at 1,000."""
-    wanted = level if level >= ONCE_FROM else max(300, 5 * level)
+    """Requests per batch at a concurrency level: several waves below 1,000, one at 1,000.
+
+    Small batches and more rounds (rather than the reverse) interleave the variants finely,
+    so that the machine's drift hits them alike."""
+    wanted = level if level >= ONCE_FROM else max(100, 2 * level)
     return max(level, int(wanted * scale))
 
 
@@ -171,7 +174,7 @@ def run(
     directory: Path,
     *,
     levels: Sequence[int] = LEVELS,
-    rounds: int = 3,
+    rounds: int = 6,
     scale: float = 1.0,
     in_flight: int = 100,
     delay_s: float = 3.0,
@@ -227,7 +230,7 @@ def print_results(results: dict[str, Any]) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--levels", type=int, nargs="+", default=list(LEVELS))
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=6)
     parser.add_argument("--scale", type=float, default=1.0, help="share of the usual requests")
     parser.add_argument("--in-flight", type=int, default=100)
     parser.add_argument("--no-litellm", action="store_true", help="leave LiteLLM out")

@@ -133,7 +133,7 @@ def test_the_report_shows_the_command_the_targets_and_every_table() -> None:
     assert "| graph overhead p50, one fallback | 3.50 ms | <= 3.00 ms | **missed** |" in report
     assert "| `route()` p50 | 80.0 µs | <= 100.0 µs | met |" in report
     assert f"| {GRAPH} | 3.50 ms | 8.00 ms | +1.50 ms | +4.00 ms | 2.80 ms |" in report
-    assert f"| 100 | {GRAPH} | 240 | 0.80× |" in report
+    assert f"| 100 | {GRAPH} | 300 | 240 | 0.80× |" in report
     assert f"| {RAGGED_ROUTER} | 64.0 KB | +39.0 KB | +0.20 KB |" in report
     assert "**25,000 records/s**" in report
     assert LITELLM not in report.replace("LiteLLM is not installed", "")
