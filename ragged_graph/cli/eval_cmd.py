@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -16,6 +16,9 @@ from ragged_graph.cli._output import (
     print_json,
     user_errors,
 )
+
+if TYPE_CHECKING:
+    from ragged_graph.learning.routellm import RoutellmDataset, RouterEvaluation
 
 __all__ = ["app", "golden", "routellm"]
 
@@ -69,9 +72,17 @@ class RoutellmRouter(StrEnum):
     """Routers `eval routellm` can judge."""
 
     COMPLEXITY = "complexity"
+    LEARNED = "learned"
     LENGTH = "length"
     RANDOM = "random"
     ORACLE = "oracle"
+
+
+class LearnedEmbeddings(StrEnum):
+    """Embeddings the learned router can be judged with."""
+
+    MINILM = "minilm"
+    HASHING = "hashing"
 
 
 @app.command("routellm")
@@ -85,9 +96,24 @@ def routellm(
         typer.Option("--router", help="Router(s) to judge (default: complexity)."),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON array.")] = False,
+    embeddings: Annotated[
+        LearnedEmbeddings,
+        typer.Option(
+            "--embeddings",
+            help="Embeddings of the learned router: minilm (all-MiniLM-L6-v2 in-process, "
+            "cached on disk) or hashing (no model).",
+        ),
+    ] = LearnedEmbeddings.MINILM,
+    folds: Annotated[
+        int, typer.Option("--folds", min=2, help="Cross-validation folds of the learned router.")
+    ] = 5,
     config: ConfigOption = None,
 ) -> None:
-    """APGR, CPT(50%) and CPT(80%) of a router as a weak/strong router on RouteLLM data."""
+    """APGR, CPT(50%) and CPT(80%) of a router as a weak/strong router on RouteLLM data.
+
+    The learned router is judged by k-fold cross-validation (--folds), never scoring a
+    prompt with a model trained on it.
+    """
     from ragged_graph.learning.routellm import (
         average_evaluations,
         evaluate_router,
@@ -120,6 +146,8 @@ def routellm(
             for name in routers:
                 if name is RoutellmRouter.COMPLEXITY:
                     evaluations.append(evaluate_router(dataset, complexity_score, name.value))
+                elif name is RoutellmRouter.LEARNED:
+                    evaluations.append(_learned_evaluation(dataset, embeddings, folds))
                 elif name is RoutellmRouter.LENGTH:
                     evaluations.append(evaluate_router(dataset, prompt_length_score, name.value))
                 elif name is RoutellmRouter.RANDOM:
@@ -136,3 +164,29 @@ def routellm(
         typer.echo(evaluations_to_json(evaluations))
     else:
         typer.echo(render_evaluation_table(evaluations))
+
+
+def _learned_evaluation(
+    dataset: RoutellmDataset, kind: LearnedEmbeddings, folds: int
+) -> RouterEvaluation:
+    """The learned router's cross-validated figures on ``dataset``; a missing embedding model
+    is an error naming what to install."""
+    from ragged_graph.learning.learned_eval import evaluate_learned_router, evaluation_embeddings
+
+    try:
+        chosen = evaluation_embeddings(kind.value)
+    except ModuleNotFoundError as exc:
+        error_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(2) from None
+    uncached = getattr(chosen, "uncached_count", None)
+    if callable(uncached):
+        missing = int(uncached(dataset.prompts))
+        if missing:
+            error_console.print(
+                f"embedding {missing} {dataset.name} prompts with {kind.value} "
+                f"(roughly 20-40 a second on two cores; cached for later runs in "
+                f"{getattr(chosen, 'path', 'the cache')})",
+                markup=False,
+                highlight=False,
+            )
+    return evaluate_learned_router(dataset, chosen, k=folds, name=f"learned:{kind.value}")

@@ -124,8 +124,12 @@ class CachedEmbeddings(Embeddings):
         """The vector of one text (cached like any other)."""
         return self.embed_documents([text])[0]
 
+    def uncached_count(self, texts: Sequence[str]) -> int:
+        """How many distinct texts of ``texts`` the wrapped model would still have to embed."""
+        return len(set(texts)) - self.cached_count(texts)
+
     def cached_count(self, texts: Sequence[str]) -> int:
-        """How many of ``texts`` are already in the cache."""
+        """How many distinct texts of ``texts`` are already in the cache."""
         keys = list(dict.fromkeys(self._key(text) for text in texts))
         count = 0
         with self._lock, self._connect() as connection:

@@ -22,6 +22,7 @@ from __future__ import annotations
 import importlib.util
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final
 
@@ -185,7 +186,7 @@ class MiniLMEmbeddings(Embeddings):
                         f"sentence-transformers (or torch) is not installed ({error}); "
                         f"{_INSTALL_HINT}"
                     ) from error
-                model = SentenceTransformer(str(folder), device=self.device)
+                model = _quietly(lambda: SentenceTransformer(str(folder), device=self.device))
                 if self.max_seq_length is not None:
                     model.max_seq_length = self.max_seq_length
                 self._model = model
@@ -207,6 +208,21 @@ class MiniLMEmbeddings(Embeddings):
     def embed_query(self, text: str) -> list[float]:
         """The vector of one text."""
         return self.embed_documents([text])[0]
+
+
+def _quietly(load: Callable[[], Any]) -> Any:
+    """``load()`` without transformers' "Loading weights" progress bar on stderr."""
+    try:
+        transformers_logging: Any = importlib.import_module("transformers.utils.logging")
+    except ImportError:
+        return load()
+    was_enabled = transformers_logging.is_progress_bar_enabled()
+    transformers_logging.disable_progress_bar()
+    try:
+        return load()
+    finally:
+        if was_enabled:
+            transformers_logging.enable_progress_bar()
 
 
 def ollama_embeddings(

@@ -17,6 +17,7 @@ is learned inside each fold from its training part only.
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from langchain_core.embeddings import Embeddings
@@ -45,6 +46,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ROUTELLM_MODEL_COSTS",
     "evaluate_learned_router",
+    "evaluation_embeddings",
     "learned_router_trainer",
     "routellm_training_examples",
     "train_on_routellm",
@@ -52,6 +54,26 @@ __all__ = [
 
 ROUTELLM_MODEL_COSTS: Final = {WEAK_MODEL_COLUMN: 1.0, STRONG_MODEL_COLUMN: 2.0}
 """The weak model is the cheap one; only the order matters."""
+
+
+def evaluation_embeddings(kind: str, *, cache_dir: Path | None = None) -> Embeddings:
+    """The embeddings ``eval routellm --router learned --embeddings KIND`` uses.
+
+    ``minilm``: all-MiniLM-L6-v2 in-process, its vectors cached on disk under ``cache_dir``
+    (default :func:`~ragged_graph.learning.embedding_cache.default_embedding_cache_dir`);
+    raises ``ModuleNotFoundError`` saying what to install when it is missing. ``hashing``:
+    :class:`~ragged_graph.learning.embeddings.HashingEmbeddings`, no model, no cache needed.
+    """
+    from ragged_graph.learning.embedding_cache import CachedEmbeddings
+    from ragged_graph.learning.embeddings import HashingEmbeddings, MiniLMEmbeddings
+
+    if kind == "hashing":
+        return HashingEmbeddings()
+    if kind == "minilm":
+        model = MiniLMEmbeddings()
+        model.resolve_model_path()  # fail now, with the install hint, if it is missing
+        return CachedEmbeddings(model, cache_dir=cache_dir)
+    raise ValueError(f"unknown embeddings {kind!r}; expected 'minilm' or 'hashing'")
 
 
 def routellm_training_examples(dataset: RoutellmDataset) -> list[TrainingExample]:
@@ -106,8 +128,20 @@ def learned_router_trainer(
         if on_fit is not None:
             on_fit(router)
 
+        # Score every prompt outside the training part in one batch on first use: the same
+        # numbers as one at a time, without a neighbour search per call.
+        scores: dict[str, float] = {}
+
         def score(prompt: str) -> float:
-            return float(router.escalation_scores(rows[prompt][None, :])[0])
+            if not scores:
+                trained = set(prompts)
+                held_out = [p for p in rows if p not in trained]
+                if held_out:
+                    batch = router.escalation_scores(np.vstack([rows[p] for p in held_out]))
+                    scores.update(zip(held_out, (float(v) for v in batch), strict=True))
+            if prompt not in scores:
+                scores[prompt] = float(router.escalation_scores(rows[prompt][None, :])[0])
+            return scores[prompt]
 
         return score
 

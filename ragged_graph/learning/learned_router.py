@@ -300,18 +300,19 @@ class LearnedRouter:
     ) -> LearnedRouter:
         """Train from a feature matrix that ``featurizer`` already made, one row per distinct
         query; training row ``i`` is query ``query_index[i]`` answered by ``models[i]`` with
-        quality ``qualities[i]``. The threshold is calibrated on the rows of ``matrix``."""
+        quality ``qualities[i]``. The threshold is calibrated on the training queries, each
+        predicted as a new query would be (not among its own neighbours)."""
         import numpy as np
 
         settings = settings or LearnedRouterSettings()
         features = np.asarray(matrix, dtype=np.float64)
         index = np.asarray(query_index, dtype=np.int64)
         predictor = QualityPredictor.fit(
-            features[index],
+            features,
+            index,
             models,
             qualities,
             featurizer.feature_names(),
-            groups=index,
             settings=settings.quality_model,
         )
         costs = dict(model_costs) if model_costs is not None else {}
@@ -337,7 +338,13 @@ class LearnedRouter:
             embedding_dimension=featurizer.embedding_dimension,
             training_examples=len(models),
         )
-        router.calibrate_features(features)
+        training = predictor.training_predictions
+        if training is not None and len(predictor.models) >= 2:
+            # Each training query predicted as a new one would be (never its own neighbour),
+            # so the share holds for new queries like them.
+            router._calibrate_scores(router._escalation(training), settings.strong_share)
+        else:
+            router.calibrate_features(features)
         return router
 
     # ---------------------------------------------------------------------------- prediction
@@ -385,12 +392,17 @@ class LearnedRouter:
         """For each feature row: the best predicted quality among ``candidates`` (default: every
         known model) other than the cheapest, minus the cheapest one's. Higher means the query
         needs a dearer model more; for two models it is ``q(strong) - q(weak)``."""
+        return self._escalation(self.predictor.predict(matrix), candidates)
+
+    def _escalation(
+        self, predicted: FloatArray, candidates: Sequence[str] | None = None
+    ) -> FloatArray:
+        """:meth:`escalation_scores` from predicted qualities (columns in :attr:`models` order)."""
         import numpy as np
 
         names = self._by_cost(candidates if candidates is not None else self.models)
         if len(names) < 2:
             raise ValueError("escalation needs at least two known candidates")
-        predicted = self.predictor.predict(matrix)
         column = {model: index for index, model in enumerate(self.models)}
         cheapest = predicted[:, column[names[0]]]
         others = predicted[:, [column[name] for name in names[1:]]]
@@ -418,8 +430,6 @@ class LearnedRouter:
 
     def calibrate_features(self, matrix: FloatArray, strong_share: float | None = None) -> float:
         """:meth:`calibrate` from feature rows."""
-        import numpy as np
-
         share = self.settings.strong_share if strong_share is None else strong_share
         if not 0.0 <= share <= 1.0:
             raise ValueError(f"strong_share must lie between 0 and 1, got {share}")
@@ -427,7 +437,13 @@ class LearnedRouter:
             self.threshold = 0.0
             self.calibration_queries = len(matrix)
             return self.threshold
-        scores = np.sort(self.escalation_scores(matrix))
+        return self._calibrate_scores(self.escalation_scores(matrix), share)
+
+    def _calibrate_scores(self, escalation: FloatArray, share: float) -> float:
+        """Set the threshold so that ``share`` of ``escalation`` scores reach it."""
+        import numpy as np
+
+        scores = np.sort(escalation)
         count = len(scores)
         escalate = round(share * count)
         if escalate <= 0:

@@ -90,7 +90,9 @@ def save_learned_router(router: LearnedRouter, path: Path) -> Path:
         archive.writestr(_METADATA, json.dumps(metadata, indent=2, sort_keys=True))
         for name, array in router.predictor.to_arrays().items():
             buffer = io.BytesIO()
-            np.save(buffer, np.asarray(array, dtype=np.float64), allow_pickle=False)
+            if array.dtype.kind not in "fiu":
+                raise TypeError(f"array {name!r} is not numeric ({array.dtype})")
+            np.save(buffer, array, allow_pickle=False)
             archive.writestr(f"{_ARRAYS}{name}.npy", buffer.getvalue())
     temporary.replace(path)
     return path

@@ -1,24 +1,30 @@
-"""Predicting how well each model answers a query: one regularised logistic model per model.
+"""Predicting how well each model answers a query: one logistic model per model.
 
 :class:`QualityPredictor` learns, for every model named in the training data, the probability
-that the model's answer to a query is good (its quality score, 0 to 1) from the query's
-features (:class:`~ragged_graph.learning.features.QueryFeaturizer`). Quality scores between
-0 and 1 are soft labels: a row counts as good with weight ``q`` and as bad with weight
-``1 - q``, so the model fits the expected quality.
+that the model's answer to a query is good (its quality score, 0 to 1). Its inputs per query:
 
-How the features are weighed:
+- **neighbour qualities**, per model and per neighbourhood size ``k`` of a *scale set* such
+  as (25, 100): the mean quality that model reached on the ``k`` training queries nearest to
+  this one by cosine similarity of their embeddings (the semantic-router idea: how did each
+  model fare on similar questions; a small ``k`` sees near-duplicates, a large one the
+  topic). A training query is never its own neighbour. Only queries a model actually
+  answered count for that model, so sparse history (each query answered by one model) works;
+- the **dense features**: the complexity breakdown and text statistics
+  (:class:`~ragged_graph.learning.features.QueryFeaturizer`), standardised.
 
-- every column is standardised on the training data;
-- the embedding block (``emb_*`` columns) is then multiplied by ``embedding_weight``
-  (default ``1/sqrt(d)`` for ``d`` embedding columns, fixed a priori: the whole block then
-  carries the prior weight of one feature, so hundreds of embedding columns cannot drown the
-  dozen complexity and text features, while the block as a whole can still matter);
-- the L2 strength ``C`` is chosen per model from ``regularisation_grid`` by an inner,
-  query-grouped k-fold cross-validation on the training data (weighted log loss), so no
-  choice ever looks at data the caller holds out.
+The raw embedding is not a direct input of the logistic models: on RouteLLM's data it added
+nothing over the neighbour qualities and hurt on MMLU (hundreds of weakly informative
+columns). Quality scores between 0 and 1 are soft labels: a row counts as good with weight
+``q`` and as bad with weight ``1 - q``.
 
-Training uses scikit-learn; prediction is plain numpy over the stored coefficients, so a
-saved predictor loads without scikit-learn's pickles and whatever its version.
+The scale set and the L2 strength ``C`` are chosen together from
+:class:`QualityModelSettings`' grids by an inner, query-grouped cross-validation on the
+training data only (weighted log loss summed over the models): in each inner fold,
+neighbours come from the inner training part alone. No choice ever looks at data the caller
+holds out.
+
+Training uses scikit-learn; prediction is numpy over the stored numbers (training embeddings,
+per-model qualities, coefficients), so a saved predictor loads without pickles.
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -36,13 +42,31 @@ if TYPE_CHECKING:
     import numpy.typing as npt
 
     FloatArray = npt.NDArray[np.float64]
+    IntArray = npt.NDArray[np.int64]
 
-__all__ = ["DEFAULT_REGULARISATION_GRID", "QualityModelSettings", "QualityPredictor"]
+__all__ = [
+    "DEFAULT_REGULARISATION_GRID",
+    "DEFAULT_SCALE_GRID",
+    "EMBEDDING_PREFIX",
+    "NEIGHBOUR_PREFIX",
+    "QualityModelSettings",
+    "QualityPredictor",
+]
 
-DEFAULT_REGULARISATION_GRID: Final = (0.003, 0.01, 0.03, 0.1, 0.3, 1.0)
+DEFAULT_SCALE_GRID: Final = ((25,), (50,), (100,), (200,), (25, 100), (25, 100, 400))
+"""Neighbourhood scale sets the inner cross-validation chooses from."""
+
+DEFAULT_REGULARISATION_GRID: Final = (0.1, 1.0)
 """Inverse L2 strengths ``C`` the inner cross-validation chooses from."""
 
+EMBEDDING_PREFIX: Final = "emb_"
+"""Feature columns with this prefix are the embedding (used for neighbours only)."""
+
+NEIGHBOUR_PREFIX: Final = "neighbours@"
+"""Prefix of the neighbour-quality inputs' names (``neighbours@<k>:<model>``)."""
+
 _EPSILON: Final = 1e-12
+_CHUNK: Final = 1024
 
 
 class QualityModelSettings(BaseModel):
@@ -50,16 +74,18 @@ class QualityModelSettings(BaseModel):
 
     model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
 
-    embedding_weight: float | None = Field(default=None, gt=0)
-    """Factor on the standardised embedding columns; None: ``1/sqrt(d)`` (see module doc)."""
+    scale_grid: tuple[tuple[int, ...], ...] = Field(default=DEFAULT_SCALE_GRID, min_length=1)
+    """Neighbourhood scale sets to choose from: each a tuple of sizes ``k`` whose neighbour
+    qualities are all inputs; a ``k`` beyond the history's size takes all of it."""
 
     regularisation_grid: tuple[float, ...] = Field(
         default=DEFAULT_REGULARISATION_GRID, min_length=1
     )
-    """Values of ``C`` (inverse L2 strength) to choose from; one value skips the inner CV."""
+    """Values of ``C`` (inverse L2 strength) to choose from."""
 
     inner_folds: int = Field(default=3, ge=2)
-    """Folds of the inner cross-validation that chooses ``C``."""
+    """Folds of the inner cross-validation that chooses scales and ``C`` (skipped when each
+    grid has one value or there are too few queries)."""
 
     seed: int = 0
     """Seed of the inner folds' shuffle."""
@@ -68,14 +94,14 @@ class QualityModelSettings(BaseModel):
     """Iteration limit of the solver (lbfgs)."""
 
 
-@dataclass(frozen=True, kw_only=True)
-class _LinearModel:
-    """One model's fitted predictor: sigmoid(standardised features . coef + intercept)."""
+@dataclass(frozen=True, slots=True)
+class _History:
+    """What each model scored on which training queries (one entry per query and model)."""
 
-    coef: FloatArray
-    intercept: float
-    regularisation: float
-    validation_log_loss: float | None
+    queries: tuple[IntArray, ...]
+    """Per model: indices into the training embeddings."""
+    qualities: tuple[FloatArray, ...]
+    """Per model: the mean quality reached on each of those queries."""
 
 
 class QualityPredictor:
@@ -89,42 +115,91 @@ class QualityPredictor:
         *,
         models: Sequence[str],
         feature_names: Sequence[str],
+        scales: Sequence[int],
+        regularisation: float,
         mean: FloatArray,
         scale: FloatArray,
-        column_weight: FloatArray,
         coefficients: FloatArray,
         intercepts: FloatArray,
-        regularisation: Sequence[float],
-        validation_log_loss: Sequence[float | None],
-        training_rows: Mapping[str, int],
+        train_embeddings: npt.NDArray[Any] | None,
+        history: _History | None,
+        validation_log_loss: float | None = None,
+        training_rows: Mapping[str, int] | None = None,
     ) -> None:
         import numpy as np
 
-        width = len(feature_names)
-        if len(models) == 0:
+        if not models:
             raise ValueError("a quality predictor needs at least one model")
-        shapes = {
-            "mean": (np.shape(mean), (width,)),
-            "scale": (np.shape(scale), (width,)),
-            "column_weight": (np.shape(column_weight), (width,)),
-            "coefficients": (np.shape(coefficients), (len(models), width)),
-            "intercepts": (np.shape(intercepts), (len(models),)),
-        }
-        for name, (found, expected) in shapes.items():
-            if tuple(found) != expected:
-                raise ValueError(f"{name} has shape {tuple(found)}, expected {expected}")
         self.models: tuple[str, ...] = tuple(models)
         self.feature_names: tuple[str, ...] = tuple(feature_names)
+        """The featurizer's columns this predictor takes (embedding block first)."""
+        self._embedding_columns = [
+            i for i, n in enumerate(self.feature_names) if n.startswith(EMBEDDING_PREFIX)
+        ]
+        self._dense_columns = [
+            i for i, n in enumerate(self.feature_names) if not n.startswith(EMBEDDING_PREFIX)
+        ]
+        uses_neighbours = bool(self._embedding_columns)
+        self.scales: tuple[int, ...] = tuple(int(k) for k in scales) if uses_neighbours else ()
+        """Neighbourhood sizes whose neighbour qualities are inputs (empty without embeddings)."""
+        if uses_neighbours and (not self.scales or min(self.scales) < 1):
+            raise ValueError("a predictor over embeddings needs neighbourhood sizes of 1 or more")
+        width = len(self.models) * len(self.scales) + len(self._dense_columns)
+        expected = {
+            "mean": (width,),
+            "scale": (width,),
+            "coefficients": (len(self.models), width),
+            "intercepts": (len(self.models),),
+        }
+        given = {
+            "mean": mean,
+            "scale": scale,
+            "coefficients": coefficients,
+            "intercepts": intercepts,
+        }
+        for name, shape in expected.items():
+            if tuple(np.shape(given[name])) != shape:
+                raise ValueError(f"{name} has shape {np.shape(given[name])}, expected {shape}")
+        if uses_neighbours:
+            if train_embeddings is None or history is None:
+                raise ValueError("a predictor over embeddings needs its training embeddings")
+            if train_embeddings.ndim != 2 or train_embeddings.shape[1] != len(
+                self._embedding_columns
+            ):
+                raise ValueError(
+                    f"training embeddings have shape {train_embeddings.shape}, expected "
+                    f"(queries, {len(self._embedding_columns)})"
+                )
+            if len(history.queries) != len(self.models) or len(history.qualities) != len(
+                self.models
+            ):
+                raise ValueError("the neighbour history must have one entry per model")
+            for queries, qualities in zip(history.queries, history.qualities, strict=True):
+                if len(queries) != len(qualities) or (
+                    len(queries) and (queries.min() < 0 or queries.max() >= len(train_embeddings))
+                ):
+                    raise ValueError("the neighbour history points outside the embeddings")
+        self.regularisation = float(regularisation)
+        """``C`` of the logistic models."""
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
-        self.column_weight = np.asarray(column_weight, dtype=np.float64)
         self.coefficients = np.asarray(coefficients, dtype=np.float64)
         self.intercepts = np.asarray(intercepts, dtype=np.float64)
-        self.regularisation = tuple(float(c) for c in regularisation)
-        self.validation_log_loss = tuple(
-            None if v is None else float(v) for v in validation_log_loss
-        )
-        self.training_rows = dict(training_rows)
+        self.train_embeddings = train_embeddings if uses_neighbours else None
+        self.history = history if uses_neighbours else None
+        self.validation_log_loss = validation_log_loss
+        """Inner-CV log loss per row of the chosen scales and ``C`` (None: no inner CV)."""
+        self.training_rows: dict[str, int] = dict(training_rows or {})
+        self.training_predictions: FloatArray | None = None
+        """After :meth:`fit`: the predicted qualities of the distinct training queries (in
+        the order of their feature rows), each made as for a new query, without the query
+        among its own neighbours. Not saved."""
+
+    @property
+    def input_names(self) -> list[str]:
+        """Names of the logistic models' inputs: neighbour qualities, then dense features."""
+        names = [f"{NEIGHBOUR_PREFIX}{k}:{m}" for m in self.models for k in self.scales]
+        return names + [self.feature_names[i] for i in self._dense_columns]
 
     # ------------------------------------------------------------------------------ training
 
@@ -132,80 +207,103 @@ class QualityPredictor:
     def fit(
         cls,
         features: FloatArray,
+        query_index: Sequence[int] | IntArray,
         models: Sequence[str],
         qualities: Sequence[float],
         feature_names: Sequence[str],
         *,
-        groups: Sequence[int] | npt.NDArray[np.int64] | None = None,
         settings: QualityModelSettings | None = None,
     ) -> QualityPredictor:
         """Fit one predictor per distinct model.
 
-        ``features[i]`` describes the query of training row ``i``, answered by ``models[i]``
-        with quality ``qualities[i]`` (0 to 1). ``groups[i]`` identifies the query (rows of one
-        query stay in one inner fold); default: identical feature rows form a group.
+        ``features`` holds one row per distinct training query (columns ``feature_names``,
+        the embedding block named ``emb_*``). Training row ``i`` says that query
+        ``query_index[i]`` was answered by ``models[i]`` with quality ``qualities[i]``.
         """
         import numpy as np
 
         settings = settings or QualityModelSettings()
         matrix = np.asarray(features, dtype=np.float64)
-        n = len(models)
-        if matrix.ndim != 2 or matrix.shape[0] != n or len(qualities) != n:
+        index = np.asarray(query_index, dtype=np.int64)
+        quality = np.asarray(qualities, dtype=np.float64)
+        if matrix.ndim != 2 or matrix.shape[1] != len(feature_names):
             raise ValueError(
-                f"features ({matrix.shape}), models ({n}) and qualities ({len(qualities)}) "
-                "must describe the same rows"
+                f"features have shape {matrix.shape}, expected (queries, {len(feature_names)})"
             )
-        if matrix.shape[1] != len(feature_names):
-            raise ValueError(
-                f"{matrix.shape[1]} feature columns but {len(feature_names)} feature names"
-            )
+        if not (len(index) == len(models) == len(quality)) or len(index) == 0:
+            raise ValueError("query_index, models and qualities must describe the same rows")
+        if index.min() < 0 or index.max() >= len(matrix):
+            raise ValueError("query_index points outside the feature rows")
         if not np.all(np.isfinite(matrix)):
             raise ValueError("features must be finite")
-        quality = np.asarray(qualities, dtype=np.float64)
-        if np.any((quality < 0) | (quality > 1)) or not np.all(np.isfinite(quality)):
+        if not np.all(np.isfinite(quality)) or np.any((quality < 0) | (quality > 1)):
             raise ValueError("qualities must lie between 0 and 1")
-        if groups is None:
-            _, group_ids = np.unique(matrix, axis=0, return_inverse=True)
-            group_array = np.asarray(group_ids, dtype=np.int64).reshape(-1)
-        else:
-            group_array = np.asarray(groups, dtype=np.int64)
-
-        mean = matrix.mean(axis=0)
-        scale = matrix.std(axis=0)
-        scale[scale < _EPSILON] = 1.0
-        column_weight = np.ones(matrix.shape[1])
-        embedding_columns = [i for i, name in enumerate(feature_names) if name.startswith("emb_")]
-        if embedding_columns:
-            weight = settings.embedding_weight or 1.0 / math.sqrt(len(embedding_columns))
-            column_weight[embedding_columns] = weight
-        design = (matrix - mean) / scale * column_weight
 
         names = sorted(set(models))
-        model_array = np.asarray(models, dtype=object)
-        fitted: list[_LinearModel] = []
-        rows: dict[str, int] = {}
-        for name in names:
-            mask = model_array == name
-            rows[name] = int(mask.sum())
-            fitted.append(_fit_one(design[mask], quality[mask], group_array[mask], settings, name))
-        return cls(
+        model_of_row = np.asarray([names.index(m) for m in models], dtype=np.int64)
+        embedding_columns = [
+            i for i, n in enumerate(feature_names) if n.startswith(EMBEDDING_PREFIX)
+        ]
+        dense_columns = [
+            i for i, n in enumerate(feature_names) if not n.startswith(EMBEDDING_PREFIX)
+        ]
+        dense = matrix[:, dense_columns]
+        embeddings = _normalise(matrix[:, embedding_columns]) if embedding_columns else None
+        history = _history(index, model_of_row, quality, len(names))
+
+        scale_sets = [tuple(sorted(set(x))) for x in settings.scale_grid]
+        grid = (
+            [(k, c) for k in scale_sets for c in settings.regularisation_grid]
+            if embeddings is not None
+            else [((), c) for c in settings.regularisation_grid]
+        )
+        grid = list(dict.fromkeys(grid))
+        queries_seen = np.unique(index)
+        best, best_loss = grid[0], None
+        if len(grid) > 1 and len(queries_seen) >= 4 * settings.inner_folds:
+            best, best_loss = _inner_search(
+                embeddings, dense, index, model_of_row, quality, history, grid, settings
+            )
+        scales, c = best
+        design = _design(embeddings, dense, history, scales, queries_seen, exclude_self=True)
+        mean = design.mean(axis=0)
+        scale = design.std(axis=0)
+        scale[scale < _EPSILON] = 1.0
+        standard = (design - mean) / scale
+        position = np.full(len(matrix), -1, dtype=np.int64)
+        position[queries_seen] = np.arange(len(queries_seen))
+        coefficients, intercepts = [], []
+        for model in range(len(names)):
+            rows = model_of_row == model
+            coef, intercept = _logistic(
+                standard[position[index[rows]]], quality[rows], c, settings.max_iterations
+            )
+            coefficients.append(coef)
+            intercepts.append(intercept)
+        predictor = cls(
             models=names,
             feature_names=feature_names,
+            scales=scales,
+            regularisation=c,
             mean=mean,
             scale=scale,
-            column_weight=column_weight,
-            coefficients=np.vstack([m.coef for m in fitted]),
-            intercepts=np.asarray([m.intercept for m in fitted]),
-            regularisation=[m.regularisation for m in fitted],
-            validation_log_loss=[m.validation_log_loss for m in fitted],
-            training_rows=rows,
+            coefficients=np.vstack(coefficients),
+            intercepts=np.asarray(intercepts),
+            train_embeddings=embeddings,
+            history=history,
+            validation_log_loss=best_loss,
+            training_rows={n: int((model_of_row == i).sum()) for i, n in enumerate(names)},
         )
+        predictor.training_predictions = _sigmoid(
+            standard @ predictor.coefficients.T + predictor.intercepts
+        )
+        return predictor
 
     # ---------------------------------------------------------------------------- prediction
 
     def predict(self, features: FloatArray) -> FloatArray:
-        """Predicted quality (0 to 1) of every model for every row: shape (rows, models),
-        columns in :attr:`models` order."""
+        """Predicted quality (0 to 1) of every model for every row of featurizer output:
+        shape (rows, models), columns in :attr:`models` order."""
         import numpy as np
 
         matrix = np.asarray(features, dtype=np.float64)
@@ -216,148 +314,356 @@ class QualityPredictor:
                 f"got {matrix.shape[1]} feature columns, the predictor was trained on "
                 f"{len(self.feature_names)}"
             )
-        design = (matrix - self.mean) / self.scale * self.column_weight
-        logits = design @ self.coefficients.T + self.intercepts
-        result: FloatArray = 1.0 / (1.0 + np.exp(-np.clip(logits, -500, 500)))
-        return result
+        blocks = []
+        if self.train_embeddings is not None and self.history is not None:
+            queries = _normalise(matrix[:, self._embedding_columns])
+            table = _neighbour_table(queries, self.train_embeddings, self.history, max(self.scales))
+            blocks.append(_neighbour_means(table, self.scales))
+        blocks.append(matrix[:, self._dense_columns])
+        design = (np.hstack(blocks) - self.mean) / self.scale
+        return _sigmoid(design @ self.coefficients.T + self.intercepts)
 
     # --------------------------------------------------------------------------- persistence
 
-    def to_arrays(self) -> dict[str, FloatArray]:
-        """The numeric state, for an ``.npz`` file."""
-        return {
+    def to_arrays(self) -> dict[str, npt.NDArray[Any]]:
+        """The numeric state, for ``.npy`` files: float64, but the training embeddings
+        (float32) and the history's query indices (int64)."""
+        arrays: dict[str, npt.NDArray[Any]] = {
             "mean": self.mean,
             "scale": self.scale,
-            "column_weight": self.column_weight,
             "coefficients": self.coefficients,
             "intercepts": self.intercepts,
         }
+        if self.train_embeddings is not None and self.history is not None:
+            arrays["train_embeddings"] = self.train_embeddings
+            for i, (queries, qualities) in enumerate(
+                zip(self.history.queries, self.history.qualities, strict=True)
+            ):
+                arrays[f"history_queries_{i}"] = queries
+                arrays[f"history_qualities_{i}"] = qualities
+        return arrays
 
     def describe(self) -> dict[str, object]:
         """The non-numeric state, for the JSON metadata."""
         return {
             "models": list(self.models),
             "feature_names": list(self.feature_names),
-            "regularisation": list(self.regularisation),
-            "validation_log_loss": list(self.validation_log_loss),
+            "input_names": self.input_names,
+            "neighbour_scales": list(self.scales),
+            "regularisation": self.regularisation,
+            "validation_log_loss": self.validation_log_loss,
             "training_rows": dict(self.training_rows),
         }
 
     @classmethod
     def from_arrays(
-        cls, arrays: Mapping[str, FloatArray], description: Mapping[str, object]
+        cls, arrays: Mapping[str, npt.NDArray[Any]], description: Mapping[str, object]
     ) -> QualityPredictor:
         """The predictor :meth:`to_arrays` and :meth:`describe` describe.
 
         Raises ``KeyError``, ``TypeError`` or ``ValueError`` when a part is missing or malformed.
         """
+        import numpy as np
+
         models = description["models"]
         feature_names = description["feature_names"]
-        regularisation = description["regularisation"]
-        losses = description["validation_log_loss"]
         rows = description["training_rows"]
+        scales = description["neighbour_scales"]
+        regularisation = description["regularisation"]
+        loss = description.get("validation_log_loss")
         if not (
             isinstance(models, list)
             and isinstance(feature_names, list)
-            and isinstance(regularisation, list)
-            and isinstance(losses, list)
             and isinstance(rows, dict)
+            and isinstance(scales, list)
+            and all(isinstance(k, int) for k in scales)
+            and isinstance(regularisation, int | float)
+            and (loss is None or isinstance(loss, int | float))
         ):
             raise TypeError("the predictor's description has fields of the wrong type")
+        stored = arrays.get("train_embeddings")
+        embeddings = None if stored is None else np.asarray(stored, dtype=np.float32)
+        history = None
+        if embeddings is not None:
+            history = _History(
+                queries=tuple(
+                    np.asarray(arrays[f"history_queries_{i}"]).astype(np.int64)
+                    for i in range(len(models))
+                ),
+                qualities=tuple(
+                    np.asarray(arrays[f"history_qualities_{i}"], dtype=np.float64)
+                    for i in range(len(models))
+                ),
+            )
         return cls(
             models=[str(m) for m in models],
             feature_names=[str(f) for f in feature_names],
+            scales=[int(k) for k in scales],
+            regularisation=float(regularisation),
             mean=arrays["mean"],
             scale=arrays["scale"],
-            column_weight=arrays["column_weight"],
             coefficients=arrays["coefficients"],
             intercepts=arrays["intercepts"],
-            regularisation=[float(c) for c in regularisation],
-            validation_log_loss=[None if v is None else float(v) for v in losses],
-            training_rows={str(k): int(v) for k, v in rows.items()},
+            train_embeddings=embeddings,
+            history=history,
+            validation_log_loss=None if loss is None else float(loss),
+            training_rows={str(key): int(value) for key, value in rows.items()},
         )
 
 
-def _soft_labels(
-    design: FloatArray, quality: FloatArray
-) -> tuple[FloatArray, npt.NDArray[np.int64], FloatArray]:
-    """Rows as (features, label, weight): each row good with weight q, bad with weight 1-q."""
+# ------------------------------------------------------------------------------------ helpers
+
+
+def _normalise(vectors: FloatArray) -> FloatArray:
+    """Rows scaled to unit length (zero rows stay zero), as float32 to halve memory."""
     import numpy as np
 
-    good = quality > 0
-    bad = quality < 1
-    features = np.vstack([design[good], design[bad]])
-    labels = np.concatenate([np.ones(good.sum(), dtype=np.int64), np.zeros(bad.sum(), np.int64)])
-    weights = np.concatenate([quality[good], 1.0 - quality[bad]])
-    return features, labels, weights
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    result: FloatArray = (vectors / np.maximum(norms, _EPSILON)).astype(np.float32)
+    return result
 
 
-def _fit_one(
-    design: FloatArray,
-    quality: FloatArray,
-    groups: npt.NDArray[np.int64],
-    settings: QualityModelSettings,
-    name: str,
-) -> _LinearModel:
-    """One model's logistic predictor, ``C`` chosen by query-grouped inner cross-validation."""
+def _history(index: IntArray, model_of_row: IntArray, quality: FloatArray, models: int) -> _History:
+    """Per model, the distinct queries it answered and its mean quality on each."""
     import numpy as np
 
-    mean_quality = float(np.clip(quality.mean(), 1e-6, 1 - 1e-6)) if len(quality) else 0.5
-    constant = math.log(mean_quality / (1 - mean_quality))
-    if len(quality) == 0 or np.all(quality == quality[0]):
-        # Every answer equally good: nothing to separate, predict the constant.
-        return _LinearModel(
-            coef=np.zeros(design.shape[1]),
-            intercept=constant,
-            regularisation=0.0,
-            validation_log_loss=None,
-        )
-    grid = settings.regularisation_grid
-    best_c, best_loss = grid[0], None
-    distinct_groups = np.unique(groups)
-    if len(grid) > 1 and len(distinct_groups) >= 2 * settings.inner_folds:
-        rng = np.random.default_rng(settings.seed)
-        shuffled = rng.permutation(distinct_groups)
-        fold_of_group = {int(g): i % settings.inner_folds for i, g in enumerate(shuffled)}
-        folds = np.asarray([fold_of_group[int(g)] for g in groups])
-        for c in grid:
-            total, weight_sum = 0.0, 0.0
-            for fold in range(settings.inner_folds):
-                train, valid = folds != fold, folds == fold
-                if len(np.unique(quality[train] > 0.5)) < 2:
-                    continue
-                coef, intercept = _logistic(design[train], quality[train], c, settings)
-                probability = _sigmoid(design[valid] @ coef + intercept)
-                probability = np.clip(probability, 1e-9, 1 - 1e-9)
-                q = quality[valid]
-                total += float(-(q * np.log(probability) + (1 - q) * np.log(1 - probability)).sum())
-                weight_sum += len(q)
-            if weight_sum and (best_loss is None or total / weight_sum < best_loss):
-                best_c, best_loss = c, total / weight_sum
-    coef, intercept = _logistic(design, quality, best_c, settings)
-    del name
-    return _LinearModel(
-        coef=coef, intercept=intercept, regularisation=best_c, validation_log_loss=best_loss
+    queries, qualities = [], []
+    for model in range(models):
+        rows = model_of_row == model
+        ids, inverse = np.unique(index[rows], return_inverse=True)
+        sums = np.bincount(inverse, weights=quality[rows], minlength=len(ids))
+        counts = np.bincount(inverse, minlength=len(ids))
+        queries.append(ids.astype(np.int64))
+        qualities.append(sums / counts)
+    return _History(queries=tuple(queries), qualities=tuple(qualities))
+
+
+def _restrict(history: _History, allowed: npt.NDArray[np.bool_]) -> _History:
+    """Only the entries of queries where ``allowed[query]`` holds."""
+    keep = [allowed[q] for q in history.queries]
+    return _History(
+        queries=tuple(q[m] for q, m in zip(history.queries, keep, strict=True)),
+        qualities=tuple(v[m] for v, m in zip(history.qualities, keep, strict=True)),
     )
 
 
+def _top_neighbours(
+    queries: FloatArray,
+    pool: FloatArray,
+    k: int,
+    query_ids: IntArray | None = None,
+    pool_ids: IntArray | None = None,
+) -> IntArray:
+    """For each query row, the positions in ``pool`` of its ``k`` most similar rows, most
+    similar first. A pool row whose id equals the query's id is never returned (no query is
+    its own neighbour). ``k`` must leave enough rows."""
+    import numpy as np
+
+    result = np.empty((len(queries), k), dtype=np.int64)
+    for start in range(0, len(queries), _CHUNK):
+        stop = min(start + _CHUNK, len(queries))
+        similarity = queries[start:stop] @ pool.T
+        if query_ids is not None and pool_ids is not None:
+            # Where a query is in the pool, knock it out (pool ids are sorted and distinct).
+            ids = query_ids[start:stop]
+            spot = np.minimum(np.searchsorted(pool_ids, ids), len(pool_ids) - 1)
+            found = pool_ids[spot] == ids
+            similarity[np.flatnonzero(found), spot[found]] = -np.inf
+        if k < similarity.shape[1]:
+            top = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+        else:
+            top = np.tile(np.arange(similarity.shape[1]), (stop - start, 1))
+        order = np.argsort(-np.take_along_axis(similarity, top, axis=1), axis=1, kind="stable")
+        result[start:stop] = np.take_along_axis(top, order, axis=1)
+    return result
+
+
+@dataclass(frozen=True, slots=True)
+class _NeighbourTable:
+    """Per model: each query row's nearest answered queries (most similar first), as their
+    qualities; None where the model answered too few queries (``fallback`` then)."""
+
+    qualities: tuple[FloatArray | None, ...]
+    fallback: tuple[float, ...]
+
+
+def _neighbour_table(
+    queries: FloatArray,
+    embeddings: FloatArray,
+    history: _History,
+    k: int,
+    query_ids: IntArray | None = None,
+) -> _NeighbourTable:
+    """The ``k`` nearest answered queries of each query row, per model (fewer when the model
+    answered fewer). ``query_ids`` (indices into ``embeddings``) keep each query out of its
+    own neighbours."""
+    cache: dict[bytes, IntArray] = {}
+    tables: list[FloatArray | None] = []
+    fallbacks: list[float] = []
+    for ids, qualities in zip(history.queries, history.qualities, strict=True):
+        fallbacks.append(float(qualities.mean()) if len(qualities) else 0.5)
+        available = len(ids) - (1 if query_ids is not None else 0)
+        take = min(k, available)
+        if take <= 0:
+            tables.append(None)
+            continue
+        key = ids.tobytes() + take.to_bytes(8, "little")
+        if key not in cache:
+            cache[key] = _top_neighbours(queries, embeddings[ids], take, query_ids, ids)
+        tables.append(qualities[cache[key]])
+    return _NeighbourTable(qualities=tuple(tables), fallback=tuple(fallbacks))
+
+
+def _neighbour_means(table: _NeighbourTable, scales: Sequence[int]) -> FloatArray:
+    """Columns ``neighbours@k:model`` (model-major): the mean over the first ``k`` neighbours."""
+    import numpy as np
+
+    columns: list[FloatArray] = []
+    rows = next((len(t) for t in table.qualities if t is not None), 0)
+    for qualities, fallback in zip(table.qualities, table.fallback, strict=True):
+        for k in scales:
+            if qualities is None:
+                columns.append(np.full(rows, fallback))
+            else:
+                columns.append(qualities[:, :k].mean(axis=1))
+    return np.column_stack(columns) if columns else np.empty((rows, 0))
+
+
+def _design(
+    embeddings: FloatArray | None,
+    dense: FloatArray,
+    history: _History,
+    scales: Sequence[int],
+    queries: IntArray,
+    *,
+    exclude_self: bool,
+    table: _NeighbourTable | None = None,
+) -> FloatArray:
+    """The logistic models' inputs for the training queries ``queries`` (``table``: their
+    neighbours, if already looked up)."""
+    import numpy as np
+
+    if embeddings is None or not scales:
+        return dense[queries]
+    if table is None:
+        table = _neighbour_table(
+            embeddings[queries],
+            embeddings,
+            history,
+            max(scales),
+            queries if exclude_self else None,
+        )
+    return np.hstack([_neighbour_means(table, scales), dense[queries]])
+
+
+def _inner_search(
+    embeddings: FloatArray | None,
+    dense: FloatArray,
+    index: IntArray,
+    model_of_row: IntArray,
+    quality: FloatArray,
+    history: _History,
+    grid: list[tuple[tuple[int, ...], float]],
+    settings: QualityModelSettings,
+) -> tuple[tuple[tuple[int, ...], float], float | None]:
+    """The (scales, C) of ``grid`` with the lowest query-grouped inner-CV log loss."""
+    import numpy as np
+
+    queries = np.unique(index)
+    rng = np.random.default_rng(settings.seed)
+    fold_of_query = np.full(len(dense), -1, dtype=np.int64)
+    fold_of_query[rng.permutation(queries)] = np.arange(len(queries)) % settings.inner_folds
+    losses = {point: 0.0 for point in grid}
+    counted = 0.0
+    models = len(history.queries)
+    for fold in range(settings.inner_folds):
+        in_train = (fold_of_query >= 0) & (fold_of_query != fold)
+        train_queries = np.flatnonzero(in_train)
+        valid_queries = np.flatnonzero(fold_of_query == fold)
+        inner_history = _restrict(history, in_train)
+        train_rows = in_train[index]
+        valid_rows = (fold_of_query == fold)[index]
+        position = np.full(len(dense), -1, dtype=np.int64)
+        position[train_queries] = np.arange(len(train_queries))
+        position[valid_queries] = np.arange(len(valid_queries))
+        train_table = valid_table = None
+        widest = max((max(k) for k, _ in grid if k), default=0)
+        if embeddings is not None and widest:
+            train_table = _neighbour_table(
+                embeddings[train_queries], embeddings, inner_history, widest, train_queries
+            )
+            valid_table = _neighbour_table(
+                embeddings[valid_queries], embeddings, inner_history, widest
+            )
+        for k in list(dict.fromkeys(k for k, _ in grid)):
+            train_design = _design(
+                embeddings,
+                dense,
+                inner_history,
+                k,
+                train_queries,
+                exclude_self=True,
+                table=train_table,
+            )
+            valid_design = _design(
+                embeddings,
+                dense,
+                inner_history,
+                k,
+                valid_queries,
+                exclude_self=False,
+                table=valid_table,
+            )
+            mean = train_design.mean(axis=0)
+            scale = train_design.std(axis=0)
+            scale[scale < _EPSILON] = 1.0
+            train_standard = (train_design - mean) / scale
+            valid_standard = (valid_design - mean) / scale
+            for c in [c for kk, c in grid if kk == k]:
+                for model in range(models):
+                    fit_rows = train_rows & (model_of_row == model)
+                    test_rows = valid_rows & (model_of_row == model)
+                    if not test_rows.any():
+                        continue
+                    coef, intercept = _logistic(
+                        train_standard[position[index[fit_rows]]],
+                        quality[fit_rows],
+                        c,
+                        settings.max_iterations,
+                    )
+                    p = np.clip(
+                        _sigmoid(valid_standard[position[index[test_rows]]] @ coef + intercept),
+                        1e-9,
+                        1 - 1e-9,
+                    )
+                    q = quality[test_rows]
+                    losses[(k, c)] += float(-(q * np.log(p) + (1 - q) * np.log(1 - p)).sum())
+        counted += float(valid_rows.sum())
+    best = min(grid, key=lambda point: losses[point])
+    return best, losses[best] / counted if counted else None
+
+
 def _logistic(
-    design: FloatArray, quality: FloatArray, c: float, settings: QualityModelSettings
+    design: FloatArray, quality: FloatArray, c: float, max_iterations: int
 ) -> tuple[FloatArray, float]:
+    """A logistic regression on soft labels: each row good with weight q, bad with 1-q."""
     import numpy as np
     from sklearn.exceptions import ConvergenceWarning
     from sklearn.linear_model import LogisticRegression
 
-    features, labels, weights = _soft_labels(design, quality)
-    if len(np.unique(labels)) < 2:
-        mean_quality = float(np.clip(quality.mean(), 1e-6, 1 - 1e-6))
+    mean_quality = float(np.clip(quality.mean(), 1e-6, 1 - 1e-6)) if len(quality) else 0.5
+    good, bad = quality > 0, quality < 1
+    if not good.any() or not bad.any() or np.all(quality == quality[0]):
+        # Nothing to separate: predict the mean quality for every query.
         return np.zeros(design.shape[1]), math.log(mean_quality / (1 - mean_quality))
-    model = LogisticRegression(C=c, max_iter=settings.max_iterations)
+    features = np.vstack([design[good], design[bad]])
+    labels = np.concatenate([np.ones(int(good.sum())), np.zeros(int(bad.sum()))])
+    weights = np.concatenate([quality[good], 1.0 - quality[bad]])
+    model = LogisticRegression(C=c, max_iter=max_iterations)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(features, labels, sample_weight=weights)
-    coef = np.asarray(model.coef_[0], dtype=np.float64)
-    return coef, float(model.intercept_[0])
+    return np.asarray(model.coef_[0], dtype=np.float64), float(model.intercept_[0])
 
 
 def _sigmoid(logits: FloatArray) -> FloatArray:
