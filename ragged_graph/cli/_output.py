@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ConfigOption",
     "JsonOption",
+    "SinceOption",
     "console",
     "error_console",
     "exit_with",
@@ -39,6 +40,16 @@ ConfigOption = Annotated[
 """The ``--config FILE`` option every command takes."""
 JsonOption = Annotated[bool, typer.Option("--json", help="Print one JSON object.")]
 """The ``--json`` option of commands that print a report."""
+SinceOption = Annotated[
+    str | None,
+    typer.Option(
+        "--since",
+        "-s",
+        help="Only requests from then on: a duration back from now (30m, 1h, 1d, 2w) "
+        "or an ISO date or time (UTC unless it names a zone).",
+    ),
+]
+"""The ``--since`` option of commands that report on the routing history."""
 
 console = Console()
 # Errors are not wrapped: paths and commands in them must stay copyable.

@@ -12,6 +12,7 @@ from rich.table import Column, Table
 from ragged_graph.cli._output import (
     ConfigOption,
     JsonOption,
+    SinceOption,
     console,
     load_cli_config,
     print_json,
@@ -103,15 +104,7 @@ def _bounds(estimate: Estimate, style: str) -> str:
 @app.command("report")
 def report(
     name: Annotated[str, typer.Argument(help="The experiment, as named under `experiments:`.")],
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            "-s",
-            help="Only requests from then on: a duration back from now (30m, 1h, 1d, 2w) "
-            "or an ISO date or time (UTC unless it names a zone).",
-        ),
-    ] = None,
+    since: SinceOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:

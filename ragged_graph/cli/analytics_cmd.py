@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
 from rich import box
 from rich.table import Column, Table
 
 from ragged_graph.cli._output import (
     ConfigOption,
     JsonOption,
+    SinceOption,
     console,
     load_cli_config,
     print_json,
@@ -30,15 +28,7 @@ _SECTIONS = (
 
 
 def analytics(
-    since: Annotated[
-        str | None,
-        typer.Option(
-            "--since",
-            "-s",
-            help="Only requests from then on: a duration back from now (30m, 1h, 1d, 2w) "
-            "or an ISO date or time (UTC unless it names a zone).",
-        ),
-    ] = None,
+    since: SinceOption = None,
     as_json: JsonOption = False,
     config: ConfigOption = None,
 ) -> None:
