@@ -136,25 +136,39 @@ def _after_rewrite(
     return update
 
 
+def _call_role(
+    caller: RoleCaller,
+    state: EnsembleState,
+    config: RunnableConfig,
+    runtime: Runtime[Context],
+    role: Role,
+    prompt: Callable[[EnsembleState], list[BaseMessage]],
+    *,
+    schema: Any = None,
+) -> RoleResult | None:
+    """``role``'s call along its planned chain; None when the plan has no model for it."""
+    chosen = _model_of(state["plan"], role)
+    if chosen is None:
+        return None
+    return caller.call(
+        state,
+        config,
+        runtime,
+        role=role.value,
+        chain=[chosen["model"], *chosen["fallbacks"]],
+        messages=prompt(state),
+        schema=schema,
+    )
+
+
 def make_rewriter(provide: ServicesProvider, caller: RoleCaller) -> Callable[..., dict[str, Any]]:
     """A fast model rewrites (expands) the query; then the primary starts."""
 
     def rewriter(
         state: EnsembleState, config: RunnableConfig, runtime: Runtime[Context]
     ) -> dict[str, Any]:
-        services = _services(provide, runtime)
-        chosen = _model_of(state["plan"], Role.REWRITER)
-        if chosen is None:
-            return _after_rewrite(state, services, None)
-        result = caller.call(
-            state,
-            config,
-            runtime,
-            role=Role.REWRITER.value,
-            chain=[chosen["model"], *chosen["fallbacks"]],
-            messages=_rewrite_prompt(state),
-        )
-        return _after_rewrite(state, services, result)
+        result = _call_role(caller, state, config, runtime, Role.REWRITER, _rewrite_prompt)
+        return _after_rewrite(state, _services(provide, runtime), result)
 
     return rewriter
 
@@ -237,21 +251,13 @@ def make_verifier(provide: ServicesProvider, caller: RoleCaller) -> Callable[...
     def verifier(
         state: EnsembleState, config: RunnableConfig, runtime: Runtime[Context]
     ) -> dict[str, Any]:
-        services = _services(provide, runtime)
-        chosen = _model_of(state["plan"], Role.VERIFIER)
-        if chosen is None:
-            return _judged(state, services, None, None)
-        result = caller.call(
-            state,
-            config,
-            runtime,
-            role=Role.VERIFIER.value,
-            chain=[chosen["model"], *chosen["fallbacks"]],
-            messages=_verify_prompt(state),
-            schema=Verdict,
+        result = _call_role(
+            caller, state, config, runtime, Role.VERIFIER, _verify_prompt, schema=Verdict
         )
-        answered = result.attempts[-1]["model"] if result.message and result.attempts else None
-        return _judged(state, services, result, answered)
+        answered = None
+        if result is not None and result.message and result.attempts:
+            answered = result.attempts[-1]["model"]
+        return _judged(state, _services(provide, runtime), result, answered)
 
     return verifier
 
