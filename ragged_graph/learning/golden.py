@@ -58,10 +58,11 @@ How the splits came about, so that the held-out figures mean what they say:
    (majority of writer and two annotators) reaches 78.6% tier accuracy in 5-fold CV on tune
    and all but closes the balanced band, so it was not shipped. Re-fitting the weights and
    priors themselves on the consensus (the ordinal hinge fit of
-   :mod:`ragged_graph.routing.complexity`) reaches only 72.6% in 5-fold CV. So the
-   analyser's dimensions, not its calibration, limit tier accuracy against that definition:
-   what separates "balanced" from "fast" there is mostly not in them. What it would take:
-   new evidence in the analyser (or a learned tier model) judged on a fresh blind set.
+   :mod:`ragged_graph.routing.complexity`) reaches only 72.6% in 5-fold CV, and a logistic
+   tier model over the same dimensions, the task and the score 81.5% (adding word n-grams:
+   81.7%). So the analyser's dimensions, not its calibration, limit tier accuracy against
+   that definition: what separates "balanced" from "fast" there is mostly not in them.
+   What it would take: new evidence in the analyser, judged on a fresh blind set.
 
 A case with a ``persona`` counts in its split's task, tier and joint figures like any other
 (its tier includes the persona's adjustment) and in the split's persona figures. Calibrating
