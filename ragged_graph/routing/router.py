@@ -587,6 +587,10 @@ class Router:
     ) -> tuple[str | None, str | None]:
         if entry.card.provider != "ollama" or not snapshot.hosts:
             return None, None
+        if len(snapshot.hosts) == 1 and not exclude:
+            # One host: whatever the ranking says (even cooling down), the call goes there.
+            only = snapshot.hosts[0]
+            return only.host, only.base_url
         choice = choose_host(snapshot, entry, self.host_signals, exclude=exclude)
         if choice is not None:
             return choice.host, choice.base_url
