@@ -449,19 +449,64 @@ def _cooling(state: State, call: _Call, services: Services) -> dict[str, Any] | 
     return {"attempts": [_Stream(call).record(error)]}
 
 
+def _start(state: State, config: RunnableConfig, services: Services) -> _Call | dict[str, Any]:
+    """The call to make, or the node's update when it is refused or its model cools down."""
+    try:
+        call = _prepare(state, config, services)
+    except ProviderError as refused:
+        return _refused(state, refused)
+    skipped = _cooling(state, call, services)
+    return skipped if skipped is not None else call
+
+
+def _failed(
+    state: State,
+    config: RunnableConfig,
+    call: _Call,
+    stream: _Stream,
+    records: list[AttemptRecord],
+    exc: BaseException,
+    services: Services,
+) -> float | None:
+    """Record a failed attempt; how long to wait before retrying, or None to give up.
+
+    A stream broken after its first token is reported and raised (typed) instead.
+    """
+    try:
+        error = _typed_failure(call, exc, stream)
+    except StreamInterruptedError as interrupted:
+        _report_interrupted(state, call, stream, records, interrupted, services, config)
+        raise
+    call.health.record_failure(error)
+    records.append(stream.record(error))
+    return _retry_delay(call, error, len(records) - 1)
+
+
+def _succeeded(
+    state: State,
+    config: RunnableConfig,
+    call: _Call,
+    stream: _Stream,
+    records: list[AttemptRecord],
+    services: Services,
+    *,
+    report: bool,
+) -> dict[str, Any]:
+    call.health.record_success(call.model, call.host)
+    stream.succeeded()
+    records.append(stream.record(None))
+    return _answer(state, call, stream.collected, records, services, config, report=report)
+
+
 def make_invoke(provide: ServicesProvider, *, report: bool = True) -> tuple[Any, Any]:
     """The node as a (sync, async) pair of functions; ``report=False`` leaves the routing
     history record to the caller (the ensemble reports once, for every role)."""
 
     def invoke(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         services = provide(context_of(runtime))
-        try:
-            call = _prepare(state, config, services)
-        except ProviderError as refused:
-            return _refused(state, refused)
-        skipped = _cooling(state, call, services)
-        if skipped is not None:
-            return skipped
+        call = _start(state, config, services)
+        if not isinstance(call, _Call):
+            return call
         records: list[AttemptRecord] = []
         while True:
             stream = _Stream(call)
@@ -473,36 +518,22 @@ def make_invoke(provide: ServicesProvider, *, report: bool = True) -> tuple[Any,
                     for chunk in call.runnable.stream(call.messages, call.config):
                         stream.add(chunk)
             except call.failures as exc:
-                try:
-                    error = _typed_failure(call, exc, stream)
-                except StreamInterruptedError as interrupted:
-                    _report_interrupted(state, call, stream, records, interrupted, services, config)
-                    raise
-                call.health.record_failure(error)
-                records.append(stream.record(error))
-                delay = _retry_delay(call, error, len(records) - 1)
+                delay = _failed(state, config, call, stream, records, exc, services)
                 if delay is None:
                     return {"attempts": records}
                 time.sleep(delay)
                 continue
             finally:
                 call.load.end(call.host)
-            call.health.record_success(call.model, call.host)
-            stream.succeeded()
-            records.append(stream.record(None))
-            return _answer(state, call, stream.collected, records, services, config, report=report)
+            return _succeeded(state, config, call, stream, records, services, report=report)
 
     async def ainvoke(
         state: State, config: RunnableConfig, runtime: Runtime[Context]
     ) -> dict[str, Any]:
         services = provide(context_of(runtime))
-        try:
-            call = _prepare(state, config, services)
-        except ProviderError as refused:
-            return _refused(state, refused)
-        skipped = _cooling(state, call, services)
-        if skipped is not None:
-            return skipped
+        call = _start(state, config, services)
+        if not isinstance(call, _Call):
+            return call
         records: list[AttemptRecord] = []
         while True:
             stream = _Stream(call)
@@ -514,24 +545,14 @@ def make_invoke(provide: ServicesProvider, *, report: bool = True) -> tuple[Any,
                     async for chunk in call.runnable.astream(call.messages, call.config):
                         stream.add(chunk)
             except call.failures as exc:
-                try:
-                    error = _typed_failure(call, exc, stream)
-                except StreamInterruptedError as interrupted:
-                    _report_interrupted(state, call, stream, records, interrupted, services, config)
-                    raise
-                call.health.record_failure(error)
-                records.append(stream.record(error))
-                delay = _retry_delay(call, error, len(records) - 1)
+                delay = _failed(state, config, call, stream, records, exc, services)
                 if delay is None:
                     return {"attempts": records}
                 await asyncio.sleep(delay)
                 continue
             finally:
                 call.load.end(call.host)
-            call.health.record_success(call.model, call.host)
-            stream.succeeded()
-            records.append(stream.record(None))
-            return _answer(state, call, stream.collected, records, services, config, report=report)
+            return _succeeded(state, config, call, stream, records, services, report=report)
 
     return invoke, ainvoke
 
