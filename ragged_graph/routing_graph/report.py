@@ -37,6 +37,7 @@ __all__ = [
     "REQUEST_ID_KEY",
     "SESSION_ID_KEYS",
     "build_record",
+    "config_value",
     "report_request",
     "role_summary",
     "roles_from_attempts",
@@ -132,7 +133,7 @@ def build_record(
     return RoutingRecord(
         time=datetime.fromtimestamp(started, UTC),
         request_id=_request_id(config),
-        session_id=_session_id(config),
+        session_id=session_of(config),
         persona=decision.get("persona"),
         task_type=decision["task_type"],
         task_confidence=decision["task_confidence"],
@@ -298,7 +299,18 @@ def _account(
 def session_of(config: RunnableConfig) -> str | None:
     """The session a run belongs to: ``session_id``, ``thread_id`` or ``conversation_id`` in
     its ``configurable`` or ``metadata``, first found."""
-    return _session_id(config)
+    return config_value(config, SESSION_ID_KEYS)
+
+
+def config_value(config: RunnableConfig, keys: Sequence[str]) -> str | None:
+    """The first of ``keys`` set in the run's ``configurable``, else ``metadata``, as text."""
+    configurable: Mapping[str, Any] = config.get("configurable") or {}
+    metadata: Mapping[str, Any] = config.get("metadata") or {}
+    for key in keys:
+        found = configurable.get(key) or metadata.get(key)
+        if found:
+            return str(found)
+    return None
 
 
 def _request_id(config: RunnableConfig) -> str:
@@ -307,16 +319,6 @@ def _request_id(config: RunnableConfig) -> str:
     # RaggedRouter's run id; else the run id `langgraph dev` / LangGraph servers pass.
     found = configurable.get(REQUEST_ID_KEY) or configurable.get("run_id") or metadata.get("run_id")
     return str(found) if found else str(uuid.uuid4())
-
-
-def _session_id(config: RunnableConfig) -> str | None:
-    configurable: Mapping[str, Any] = config.get("configurable") or {}
-    metadata: Mapping[str, Any] = config.get("metadata") or {}
-    for key in SESSION_ID_KEYS:
-        found = configurable.get(key) or metadata.get(key)
-        if found:
-            return str(found)
-    return None
 
 
 def _speed(

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -22,7 +21,7 @@ from ragged_graph.errors import UnknownModelError
 from ragged_graph.experiments.assignment import active_experiment, assign, excluded
 from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph.convert import context_of
-from ragged_graph.routing_graph.report import REQUEST_ID_KEY, SESSION_ID_KEYS
+from ragged_graph.routing_graph.report import REQUEST_ID_KEY, SESSION_ID_KEYS, config_value
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
 from ragged_graph.telemetry.tracing import trace_experiment
@@ -34,16 +33,6 @@ logger = logging.getLogger("ragged_graph.experiments")
 USER_ID_KEYS = ("user_id", "langgraph_auth_user_id")
 """``configurable`` or ``metadata`` keys naming the user, first found wins (after the
 context's ``user_id``); LangGraph servers with authentication set the second."""
-
-
-def _found(config: RunnableConfig, keys: Sequence[str]) -> str | None:
-    configurable: Mapping[str, Any] = config.get("configurable") or {}
-    metadata: Mapping[str, Any] = config.get("metadata") or {}
-    for key in keys:
-        value = configurable.get(key) or metadata.get(key)
-        if value:
-            return str(value)
-    return None
 
 
 def _explicit(context: Context) -> frozenset[str]:
@@ -106,9 +95,9 @@ def make_experiment(provide: ServicesProvider) -> tuple[Any, Any]:
         assignment = assign(
             name,
             settings,
-            session_id=context.session_id or _found(config, SESSION_ID_KEYS),
-            user_id=context.user_id or _found(config, USER_ID_KEYS),
-            request_id=_found(config, (REQUEST_ID_KEY, "run_id")) or str(uuid.uuid4()),
+            session_id=context.session_id or config_value(config, SESSION_ID_KEYS),
+            user_id=context.user_id or config_value(config, USER_ID_KEYS),
+            request_id=config_value(config, (REQUEST_ID_KEY, "run_id")) or str(uuid.uuid4()),
         )
         if assignment is None:
             return {"experiment": None}
