@@ -41,6 +41,7 @@ from ragged_graph.learning.golden import (
     GoldenSetError,
     PredictFn,
     read_data_file,
+    validation_problems,
 )
 from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.task_types import validate_task_name
@@ -93,10 +94,7 @@ def _parse(lines: Iterable[str], source: str) -> dict[str, SecondOpinion]:
         try:
             opinion = SecondOpinion.model_validate_json(line)
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or '<line>'}: {error['msg']}"
-                for error in exc.errors()
-            )
+            problems = validation_problems(exc, whole="<line>")
             raise GoldenSetError(f"{source}:{number}: invalid label: {problems}") from exc
         if opinion.id in opinions:
             raise GoldenSetError(f"{source}:{number}: a second label for {opinion.id!r}")

@@ -109,6 +109,7 @@ __all__ = [
     "load_golden_set",
     "read_data_file",
     "router_predictor",
+    "validation_problems",
 ]
 
 _STRICT = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
@@ -373,6 +374,14 @@ def load_golden_set(path: str | Path | None = None) -> list[GoldenCase]:
     return _parse_cases(text.splitlines(), source)
 
 
+def validation_problems(exc: ValidationError, *, whole: str) -> str:
+    """Each of ``exc``'s errors as ``key.path: message`` (``whole`` names the whole line)."""
+    return "; ".join(
+        f"{'.'.join(str(part) for part in error['loc']) or whole}: {error['msg']}"
+        for error in exc.errors()
+    )
+
+
 def read_data_file(
     path: str | Path | None, package_data: tuple[str, ...], *, what: str
 ) -> tuple[str, str]:
@@ -400,10 +409,7 @@ def _parse_cases(lines: Iterable[str], source: str) -> list[GoldenCase]:
         except json.JSONDecodeError as exc:
             raise GoldenSetError(f"{source}:{number}: not valid JSON: {exc.msg}") from exc
         except ValidationError as exc:
-            problems = "; ".join(
-                f"{'.'.join(str(p) for p in error['loc']) or '<case>'}: {error['msg']}"
-                for error in exc.errors()
-            )
+            problems = validation_problems(exc, whole="<case>")
             raise GoldenSetError(f"{source}:{number}: invalid case: {problems}") from exc
         if case.id in seen:
             raise GoldenSetError(
