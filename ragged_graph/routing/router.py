@@ -206,8 +206,8 @@ class Router:
     ) -> RoutingDecision:
         """The decision. ``privacy`` is the scan of everything the request sends (see
         :meth:`screen`); without it, the scanned part of the query and the documents are.
-        ``domain`` is the request's subject domain (see :meth:`recognise_domain`); without
-        it, the scanned part of the query is searched for one."""
+        ``domain`` is the request's subject domain, found by :meth:`recognise_domain` over
+        everything the request sends (None: it is in none)."""
         snapshot = self.registry.snapshot()
         self._refresh(snapshot)
         wanted = options.tier or persona.tier
@@ -262,8 +262,6 @@ class Router:
         )
         rules_choice = selection.entry
         if model is None:
-            if domain is None:
-                domain = self.domains.matcher(snapshot).match([prepared.text])
             refined = (
                 self.domains.refine(snapshot, request, selection, fallbacks, domain)
                 if domain is not None
