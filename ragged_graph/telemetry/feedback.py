@@ -140,6 +140,14 @@ class FeedbackLog:
 
     def __init__(self, store: HistoryStore) -> None:
         self.store = store
+        self._schema_ready = False
+
+    def _ensure_schema(self) -> None:
+        # Once per log, not per store: the store may have made its tables before this
+        # module (and so the feedback table) was imported.
+        if not self._schema_ready:
+            self.store.create_schema()
+            self._schema_ready = True
 
     def add(self, feedback: Feedback) -> bool:
         """Keep ``feedback``, and set its routing record's score; True if a record matched.
@@ -147,7 +155,7 @@ class FeedbackLog:
         Feedback for a request with no record yet (or whose record was dropped) is kept all
         the same: the table is the whole log, and a record written later can be matched.
         """
-        self.store.create_schema()
+        self._ensure_schema()
         with self.store.engine.begin() as connection:
             connection.execute(
                 insert(routing_feedback).values(
@@ -190,7 +198,7 @@ class FeedbackLog:
 
     def count(self, since: datetime | None = None) -> int:
         """How many pieces of feedback arrived from ``since`` on."""
-        self.store.create_schema()
+        self._ensure_schema()
         query = select(func.count()).select_from(routing_feedback)
         if since is not None:
             query = query.where(routing_feedback.c.time >= since)
@@ -198,7 +206,7 @@ class FeedbackLog:
             return int(connection.execute(query).scalar_one())
 
     def _rows(self, condition: Any) -> list[dict[str, Any]]:
-        self.store.create_schema()
+        self._ensure_schema()
         query = select(routing_feedback).order_by(routing_feedback.c.time, routing_feedback.c.id)
         if condition is not None:
             query = query.where(condition)

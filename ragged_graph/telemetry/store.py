@@ -214,12 +214,16 @@ class HistoryStore:
         add_missing_columns(self.engine, routing_history)
         self._schema_ready = True
 
+    def ensure_schema(self) -> None:
+        """:meth:`create_schema` unless this store has done so (and nothing failed since)."""
+        if not self._schema_ready:
+            self.create_schema()
+
     def insert(self, records: Sequence[RoutingRecord]) -> None:
         """Write ``records`` in one transaction (creating the table first if needed)."""
         if not records:
             return
-        if not self._schema_ready:
-            self.create_schema()
+        self.ensure_schema()
         rows = [record_to_row(record) for record in records]
         try:
             with self.engine.begin() as connection:
@@ -231,8 +235,7 @@ class HistoryStore:
 
     def count(self) -> int:
         """How many records the table holds."""
-        if not self._schema_ready:
-            self.create_schema()
+        self.ensure_schema()
         with self.engine.connect() as connection:
             return int(
                 connection.execute(select(func.count()).select_from(routing_history)).scalar_one()
@@ -251,8 +254,7 @@ class HistoryStore:
     ) -> list[dict[str, Any]]:
         """Table rows from ``since`` on, oldest first, with only ``columns`` if given, and
         only those whose columns equal ``where``'s values if given."""
-        if not self._schema_ready:
-            self.create_schema()
+        self.ensure_schema()
         chosen = (
             [routing_history.c[name] for name in columns]
             if columns is not None
