@@ -44,6 +44,7 @@ from ragged_graph.telemetry.tracing import redacting_config
 
 if TYPE_CHECKING:
     from ragged_graph.telemetry.feedback import Feedback
+    from ragged_graph.telemetry.store import HistoryStore
 
 __all__ = ["RaggedRouter"]
 
@@ -167,13 +168,7 @@ class RaggedRouter(BaseChatModel):
         feedback on that run when tracing is on. Invalid feedback raises
         :class:`~ragged_graph.errors.InvalidRequestError`.
         """
-        from langsmith.utils import tracing_is_enabled
-
-        from ragged_graph.telemetry.feedback import (
-            make_feedback,
-            send_to_langsmith,
-            store_feedback,
-        )
+        from ragged_graph.telemetry.feedback import make_feedback, submit_feedback
 
         if isinstance(run_id, BaseMessage):
             run_id = _run_id_of(run_id)
@@ -181,19 +176,14 @@ class RaggedRouter(BaseChatModel):
             run_id, score=score, thumbs=thumbs, correction=correction, comment=comment
         )
         history = self._services.history
-        if history is None:
-            raise InvalidRequestError(
-                "feedback is stored with the routing history, which is off: set "
-                "history.enabled: true in the config"
-            )
-        history.flush()  # the rated request's record may still be queued
-        store_feedback(history.url, rating)
-        if tracing_is_enabled():
-            send_to_langsmith(rating)
-        self._maybe_retrain(history.url)
+        if history is not None:
+            history.flush()  # the rated request's record may still be queued
+        submit_feedback(
+            history.url if history is not None else None, rating, then=self._maybe_retrain
+        )
         return rating
 
-    def _maybe_retrain(self, url: str) -> None:
+    def _maybe_retrain(self, store: HistoryStore) -> None:
         """Retrain the learned router in the background once enough new feedback came in."""
         settings = self._router.config.learning
         if not settings.retrain_after:
@@ -203,15 +193,9 @@ class RaggedRouter(BaseChatModel):
             learning_embeddings,
             retrain_in_background,
         )
-        from ragged_graph.telemetry.store import HistoryStore
 
-        store = HistoryStore(url)
-        try:
-            due = feedback_since_training(store, settings) >= settings.retrain_after
-        finally:
-            store.close()
-        if due:
-            retrain_in_background(url, settings, learning_embeddings(self._router.config))
+        if feedback_since_training(store, settings) >= settings.retrain_after:
+            retrain_in_background(store.url, settings, learning_embeddings(self._router.config))
 
     @property
     def graph(self) -> RoutingGraph:

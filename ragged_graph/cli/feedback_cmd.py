@@ -13,7 +13,6 @@ from ragged_graph.cli._output import (
     print_json,
     user_errors,
 )
-from ragged_graph.errors import InvalidRequestError
 
 __all__ = ["feedback"]
 
@@ -37,32 +36,29 @@ def feedback(
 ) -> None:
     """Store feedback on an answer with its routing record (and send it to LangSmith when
     tracing is on). Exit 2 on invalid feedback or with the history off."""
-    from langsmith.utils import tracing_is_enabled
-
-    from ragged_graph.telemetry.feedback import make_feedback, send_to_langsmith, store_feedback
+    from ragged_graph.telemetry.feedback import make_feedback, submit_feedback
 
     router_config = load_cli_config(config)
+    history = router_config.history
     with user_errors():
         rating = make_feedback(
             request_id, score=score, thumbs=thumbs, correction=correction, comment=comment
         )
-        if not router_config.history.enabled:
-            raise InvalidRequestError(
-                "feedback is stored with the routing history, which is off: set "
-                "history.enabled: true in the config"
-            )
-        matched = store_feedback(router_config.history.url, rating)
-    sent = tracing_is_enabled() and send_to_langsmith(rating)
+        outcome = submit_feedback(history.url if history.enabled else None, rating)
     if as_json:
         print_json(
             {
                 "feedback": rating.model_dump(mode="json"),
-                "matched_record": matched,
-                "sent_to_langsmith": sent,
+                "matched_record": outcome.matched_record,
+                "sent_to_langsmith": outcome.sent_to_langsmith,
             }
         )
         return
-    where = "with its routing record" if matched else "(no routing record with that id yet)"
+    where = (
+        "with its routing record"
+        if outcome.matched_record
+        else "(no routing record with that id yet)"
+    )
     typer.echo(f"feedback on {rating.request_id} stored {where}")
-    if sent:
+    if outcome.sent_to_langsmith:
         typer.echo("sent to LangSmith")

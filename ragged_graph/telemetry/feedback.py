@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import logging
 import math
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -39,10 +41,11 @@ __all__ = [
     "FEEDBACK_KEY",
     "Feedback",
     "FeedbackLog",
+    "SubmittedFeedback",
     "make_feedback",
     "routing_feedback",
     "send_to_langsmith",
-    "store_feedback",
+    "submit_feedback",
 ]
 
 logger = logging.getLogger("ragged_graph.telemetry.feedback")
@@ -225,13 +228,45 @@ def _row_to_feedback(row: dict[str, Any]) -> Feedback:
     )
 
 
-def store_feedback(url: str, feedback: Feedback) -> bool:
-    """Keep ``feedback`` in the history database at ``url``; True if its record was there."""
+@dataclass(frozen=True, kw_only=True, slots=True)
+class SubmittedFeedback:
+    """What became of a piece of feedback."""
+
+    matched_record: bool
+    """Whether its routing record was in the history (else it waits in the log for one)."""
+
+    sent_to_langsmith: bool
+    """Whether it went to LangSmith (tracing on, and the call succeeded)."""
+
+
+def submit_feedback(
+    url: str | None,
+    feedback: Feedback,
+    *,
+    then: Callable[[HistoryStore], None] | None = None,
+) -> SubmittedFeedback:
+    """Keep ``feedback`` in the history database at ``url`` and, when tracing is on, send it
+    to LangSmith; ``then`` runs on the same open store afterwards.
+
+    ``url`` None means the history is off: :class:`~ragged_graph.errors.InvalidRequestError`
+    says to turn it on, since feedback is kept with the routing records.
+    """
+    from langsmith.utils import tracing_is_enabled
+
+    if url is None:
+        raise InvalidRequestError(
+            "feedback is stored with the routing history, which is off: set "
+            "history.enabled: true in the config"
+        )
     store = HistoryStore(url)
     try:
-        return FeedbackLog(store).add(feedback)
+        matched = FeedbackLog(store).add(feedback)
+        if then is not None:
+            then(store)
     finally:
         store.close()
+    sent = tracing_is_enabled() and send_to_langsmith(feedback)
+    return SubmittedFeedback(matched_record=matched, sent_to_langsmith=sent)
 
 
 def send_to_langsmith(feedback: Feedback, client: Any | None = None) -> bool:
