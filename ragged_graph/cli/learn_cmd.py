@@ -9,7 +9,6 @@ import typer
 from ragged_graph.cli._output import (
     ConfigOption,
     JsonOption,
-    error_console,
     load_cli_config,
     print_json,
     user_errors,
@@ -34,14 +33,11 @@ def learn(
     router_config = load_cli_config(config)
     with user_errors():
         embeddings = learning_embeddings(router_config)
-    store = HistoryStore(router_config.history.url)
-    try:
-        outcome = retrain(store, router_config.learning, embeddings, force=force)
-    except ValueError as exc:
-        error_console.print(f"error: {exc}", highlight=False, markup=False, style="red")
-        raise typer.Exit(2) from None
-    finally:
-        store.close()
+        store = HistoryStore(router_config.history.url)
+        try:
+            outcome = retrain(store, router_config.learning, embeddings, force=force)
+        finally:
+            store.close()
     if as_json:
         print_json(outcome)
         return

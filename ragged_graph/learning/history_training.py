@@ -126,18 +126,20 @@ def retrain(
     """Fit a candidate on the history and replace the saved router if it does better.
 
     ``force`` replaces it whatever the comparison says (a first model, a changed feature
-    set). Raises ``ValueError`` when the history holds fewer than ``settings.min_examples``
-    examples.
+    set). Raises :class:`~ragged_graph.errors.LearnedModelError` when the history holds
+    fewer than ``settings.min_examples`` examples.
     """
     from ragged_graph.learning.learned_router import LearnedRouter
 
     examples = examples_from_history(store)
     path = Path(settings.model_path).expanduser()
     if len(examples) < settings.min_examples:
-        raise ValueError(
-            f"the routing history holds {len(examples)} examples with query text and "
-            f"feedback; at least {settings.min_examples} are needed (history.query_text must "
-            "be 'store', and answers need feedback)"
+        raise LearnedModelError(
+            path,
+            f"cannot be trained: the routing history holds {len(examples)} examples with "
+            f"query text and feedback; at least {settings.min_examples} are needed",
+            remedy="Set history.query_text: store and rate answers (RaggedRouter.feedback or "
+            "`ragged-graph feedback`), then run `ragged-graph learn` again.",
         )
     held = max(1, int(len(examples) * settings.holdout_share))
     train, judge = examples[:-held], examples[-held:]
