@@ -17,12 +17,18 @@ learned router; the rules' own choice heads its fallback chain.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
-from ragged_graph.routing.selection import Selection, SelectionRequest, requirements_for
+from ragged_graph.routing.selection import (
+    Selection,
+    SelectionRequest,
+    handed_over,
+    requirements_for,
+    with_note,
+)
 
 if TYPE_CHECKING:
     from ragged_graph.config import DomainSettings
@@ -164,14 +170,9 @@ class DomainSelector:
         pick = min(serving, key=lambda entry: (order.get(entry.name, len(order)), entry.name))
         chosen = selection.entry
         if pick.name == chosen.name:
-            note = f"{match.describe()}: it is this domain's model"
-            return replace(selection, reason=f"{selection.reason}; {note}"), fallbacks
-        chain: Sequence[RegistryEntry] = (
-            chosen,
-            *(entry for entry in fallbacks if entry.name != pick.name),
-        )
+            return with_note(selection, f"{match.describe()}: it is this domain's model"), fallbacks
         reason = (
             f"{match.describe()}: {pick.name} is the model for it; "
             f"the rules would have chosen {chosen.name}"
         )
-        return replace(selection, entry=pick, reason=reason), tuple(chain[: self._max_chain])
+        return handed_over(selection, fallbacks, pick, reason, max_chain_length=self._max_chain)

@@ -18,13 +18,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ragged_graph.errors import LearnedModelError
 from ragged_graph.registry.registry import RegistryEntry
-from ragged_graph.routing.selection import Selection
+from ragged_graph.routing.selection import Selection, handed_over, with_note
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -74,7 +73,9 @@ class LearnedStrategySelector:
         why) when it cannot pick."""
         learned = self._router()
         if learned is None:
-            return _noted(selection, "no learned router saved yet, so the rules decided"), fallbacks
+            return with_note(
+                selection, "no learned router saved yet, so the rules decided"
+            ), fallbacks
         from ragged_graph.learning.learned_router import LearnedCandidate, card_cost
 
         chosen = selection.entry
@@ -90,16 +91,15 @@ class LearnedStrategySelector:
             choice = learned.choose(query, candidates, breakdown)
         except ValueError:
             note = "the learned router knows none of the candidates, so the rules decided"
-            return _noted(selection, note), fallbacks
+            return with_note(selection, note), fallbacks
         if choice.model == chosen.name:
-            return _noted(selection, f"the learned router agrees: {choice.reason}"), fallbacks
+            return with_note(selection, f"the learned router agrees: {choice.reason}"), fallbacks
         pick = next(entry for entry in pool if entry.name == choice.model)
-        chain = (chosen, *(entry for entry in fallbacks if entry.name != pick.name))
-        limit = self.config.fallbacks.max_chain_length
         reason = f"learned router ({self.strategy}) chose {pick.name}: {choice.reason}; " + (
             f"the rules would have chosen {chosen.name}"
         )
-        return replace(selection, entry=pick, reason=reason), chain[:limit]
+        limit = self.config.fallbacks.max_chain_length
+        return handed_over(selection, fallbacks, pick, reason, max_chain_length=limit)
 
     def _router(self) -> LearnedRouter | None:
         try:
@@ -119,7 +119,3 @@ class LearnedStrategySelector:
                 self._loaded = None
             self._loaded_mtime = mtime
             return self._loaded
-
-
-def _noted(selection: Selection, note: str) -> Selection:
-    return replace(selection, reason=f"{selection.reason}; {note}")

@@ -39,7 +39,7 @@ it is and what holds the most. With no candidates at all, :class:`NoModelAvailab
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Literal
 
 from ragged_graph.errors import ContextOverflowError, NoModelAvailableError
@@ -55,8 +55,10 @@ __all__ = [
     "Selection",
     "SelectionRequest",
     "TaskRequirements",
+    "handed_over",
     "requirements_for",
     "select_model",
+    "with_note",
 ]
 
 TIER_UP_PENALTY = 2.0
@@ -397,3 +399,21 @@ def _why_no_candidates(snapshot: RegistrySnapshot, local_only: bool) -> str:
         f"no installed model fits the memory budget of {snapshot.budget.budget_gb:.1f} GB "
         f"({snapshot.budget.rule})"
     )
+
+
+def with_note(selection: Selection, note: str) -> Selection:
+    """``selection`` with ``note`` added to its reason."""
+    return replace(selection, reason=f"{selection.reason}; {note}")
+
+
+def handed_over(
+    selection: Selection,
+    fallbacks: Sequence[RegistryEntry],
+    pick: RegistryEntry,
+    reason: str,
+    *,
+    max_chain_length: int,
+) -> tuple[Selection, tuple[RegistryEntry, ...]]:
+    """``pick`` chosen instead of the rules' choice, which then heads the fallback chain."""
+    chain = (selection.entry, *(entry for entry in fallbacks if entry.name != pick.name))
+    return replace(selection, entry=pick, reason=reason), chain[:max_chain_length]
