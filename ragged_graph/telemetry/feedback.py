@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -269,15 +270,23 @@ def submit_feedback(
     return SubmittedFeedback(matched_record=matched, sent_to_langsmith=sent)
 
 
-def send_to_langsmith(feedback: Feedback, client: Any | None = None) -> bool:
+def send_to_langsmith(
+    feedback: Feedback, client: Any | None = None, *, project_name: str | None = None
+) -> bool:
     """Send ``feedback`` to LangSmith on the run it rates; False (logged) if that failed.
 
-    ``client`` is a ``langsmith.Client`` (one from the environment by default). A failure
-    to reach LangSmith never loses the feedback: it is already in the database.
+    ``client`` is a ``langsmith.Client`` (one from the environment by default). The run's
+    project (``project_name``, default: the tracing project of the environment,
+    ``LANGSMITH_PROJECT``) goes with it as ``session_id``, which LangSmith needs to find the
+    run (its deployments without the old run store refuse feedback without it); its id is
+    looked up once per process. A failure to reach LangSmith never loses the feedback: it is
+    already in the database.
     """
     from langsmith import Client
+    from langsmith.utils import get_tracer_project
 
     active = client if client is not None else Client()
+    project = project_name or get_tracer_project() or "default"
     try:
         active.create_feedback(
             run_id=feedback.request_id,
@@ -286,8 +295,33 @@ def send_to_langsmith(feedback: Feedback, client: Any | None = None) -> bool:
             value="up" if feedback.thumbs else "down" if feedback.thumbs is not None else None,
             correction={"answer": feedback.correction} if feedback.correction else None,
             comment=feedback.comment,
+            session_id=_project_id(active, project),
         )
     except Exception as exc:  # the network, an auth error: the database copy stands
         logger.warning("could not send feedback on %s to LangSmith: %s", feedback.request_id, exc)
         return False
     return True
+
+
+_project_ids: dict[tuple[str, str], str] = {}
+_project_ids_lock = threading.Lock()
+
+
+def _project_id(client: Any, project: str) -> str | None:
+    """The id of the LangSmith project ``project``, looked up once per endpoint and name;
+    None (the feedback then goes without it) if LangSmith does not know the project."""
+    from langsmith.utils import LangSmithNotFoundError
+
+    key = (str(client.api_url), project)
+    with _project_ids_lock:
+        known = _project_ids.get(key)
+    if known is not None:
+        return known
+    try:
+        found = str(client.read_project(project_name=project).id)
+    except LangSmithNotFoundError:
+        logger.info("LangSmith has no project %r; feedback goes without its id", project)
+        return None
+    with _project_ids_lock:
+        _project_ids[key] = found
+    return found

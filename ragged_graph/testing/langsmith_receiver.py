@@ -18,7 +18,9 @@ parts ``post.<id>``, ``patch.<id>``, ``post.<id>.inputs``, ``.outputs``, ``.even
 (``{"post": [...], "patch": [...]}``), ``POST /runs`` and ``PATCH /runs/<id>``. A run's
 fields are the post's, overwritten by each patch's (fields a patch leaves out or sends as
 null are kept). ``POST /feedback`` (what ``Client.create_feedback`` sends) is kept too:
-read it back with :meth:`LangSmithReceiver.feedback`.
+read it back with :meth:`LangSmithReceiver.feedback`. ``GET /sessions?name=...`` (what
+``Client.read_project`` asks) finds a project once a run was traced to it; its id is
+:meth:`LangSmithReceiver.project_id`.
 """
 
 from __future__ import annotations
@@ -31,7 +33,8 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler
 from typing import Any, Literal, cast
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlsplit
+from uuid import NAMESPACE_URL, uuid5
 
 from ragged_graph.testing._loopback import LoopbackHTTPServer, LoopbackService
 
@@ -203,7 +206,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._dispatch()
 
     def _dispatch(self) -> None:
-        path = urlsplit(self.path).path.rstrip("/") or "/"
+        parts = urlsplit(self.path)
+        path = parts.path.rstrip("/") or "/"
         try:
             body = self._body()
         except _BadRequestError as exc:
@@ -220,12 +224,12 @@ class _Handler(BaseHTTPRequestHandler):
             self._reply(401, {"detail": "Invalid token"})
             return
         try:
-            status, answer = self._route(path, body)
+            status, answer = self._route(path, parse_qs(parts.query), body)
         except (_BadRequestError, ValueError, KeyError, TypeError) as exc:
             status, answer = 400, {"detail": f"{type(exc).__name__}: {exc}"}
         self._reply(status, answer)
 
-    def _route(self, path: str, body: bytes) -> tuple[int, Any]:
+    def _route(self, path: str, query: Mapping[str, list[str]], body: bytes) -> tuple[int, Any]:
         method, owner = self.command, self.owner
         if path == "/info" and method == "GET":
             return 200, owner.info()
@@ -243,6 +247,9 @@ class _Handler(BaseHTTPRequestHandler):
         if path == "/runs" and method == "POST":
             owner._store.add("post", json.loads(body))
             return 202, {}
+        if path == "/sessions" and method == "GET":
+            names = query.get("name") or []
+            return 200, [owner.project(name) for name in names if owner.has_project(name)]
         if path == "/feedback" and method == "POST":
             feedback = json.loads(body)
             if not isinstance(feedback, dict) or "key" not in feedback:
@@ -446,6 +453,25 @@ class LangSmithReceiver(LoopbackService[_HTTPServer]):
         for run in self.runs():
             traces.setdefault(str(run.trace_id), []).append(run)
         return traces
+
+    @staticmethod
+    def project_id(name: str) -> str:
+        """The id the receiver gives the project (session) named ``name``."""
+        return str(uuid5(NAMESPACE_URL, f"ragged-graph-test-receiver/{name}"))
+
+    def has_project(self, name: str) -> bool:
+        """Whether a run was traced to the project ``name`` (so it exists, as in LangSmith)."""
+        return any(run.session_name == name for run in self.runs())
+
+    def project(self, name: str) -> dict[str, Any]:
+        """The project ``name`` as ``GET /sessions`` describes it."""
+        return {
+            "id": self.project_id(name),
+            "name": name,
+            "tenant_id": str(uuid5(NAMESPACE_URL, "ragged-graph-test-receiver")),
+            "start_time": "2026-01-01T00:00:00+00:00",
+            "reference_dataset_id": None,
+        }
 
     def feedback(self, run_id: str | None = None) -> list[dict[str, Any]]:
         """Feedback received (``POST /feedback`` bodies), in order; only ``run_id``'s if given."""

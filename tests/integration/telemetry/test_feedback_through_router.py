@@ -6,12 +6,19 @@ import uuid
 from pathlib import Path
 
 import pytest
+from langchain_core.tracers.langchain import wait_for_all_tracers
+from langsmith.utils import LangSmithWarning
 from typer.testing import CliRunner
 
 from ragged_graph import RaggedRouter
 from ragged_graph.cli import app
 from ragged_graph.errors import InvalidRequestError
-from ragged_graph.telemetry.feedback import FEEDBACK_KEY, FeedbackLog
+from ragged_graph.telemetry.feedback import (
+    FEEDBACK_KEY,
+    Feedback,
+    FeedbackLog,
+    send_to_langsmith,
+)
 from ragged_graph.telemetry.store import HistoryStore
 from ragged_graph.testing import LangSmithReceiver, OllamaServer
 from tests.support.history import config_for
@@ -63,10 +70,27 @@ def test_with_tracing_on_the_rating_is_sent_as_langsmith_feedback_on_the_run(
     router = RaggedRouter(config=config_for(ollama_server, f"sqlite:///{tmp_path / 'h.db'}"))
     run_id = uuid.uuid4()
     router.invoke("What is Paris?", config={"run_id": run_id})
+    wait_for_all_tracers()
     router.feedback(run_id, thumbs=False, comment="wrong city")
     [sent] = langsmith_receiver.feedback(str(run_id))
     assert (sent["key"], sent["score"], sent["value"]) == (FEEDBACK_KEY, 0.0, "down")
     assert sent["comment"] == "wrong city"
+    # The run's project goes with it: LangSmith needs it to find the run.
+    [traced] = langsmith_receiver.runs("RaggedRouter")
+    assert traced.session_name is not None
+    assert sent["session_id"] == langsmith_receiver.project_id(traced.session_name)
+
+
+def test_feedback_on_a_run_of_a_project_langsmith_does_not_know_still_arrives(
+    langsmith_receiver: LangSmithReceiver,
+) -> None:
+    run_id = str(uuid.uuid4())
+    feedback = Feedback(request_id=run_id, score=0.5)
+    with pytest.warns(LangSmithWarning, match="session_id"):
+        assert send_to_langsmith(feedback, project_name="never-traced")
+    [sent] = langsmith_receiver.feedback(run_id)
+    assert sent["score"] == 0.5
+    assert sent.get("session_id") is None
 
 
 def test_the_command_line_stores_feedback_for_a_request_id(

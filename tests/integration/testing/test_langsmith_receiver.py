@@ -10,8 +10,9 @@ from datetime import UTC, datetime
 
 import pytest
 from langchain_core.runnables import RunnableConfig, RunnableLambda
-from langchain_core.tracers.langchain import wait_for_all_tracers
+from langchain_core.tracers.langchain import LangChainTracer, wait_for_all_tracers
 from langsmith import Client
+from langsmith.utils import LangSmithNotFoundError
 
 from ragged_graph.testing import LangSmithReceiver
 
@@ -111,3 +112,18 @@ def test_unknown_paths_are_not_found() -> None:
 def test_wait_for_times_out_when_nothing_arrives() -> None:
     with LangSmithReceiver() as receiver, pytest.raises(TimeoutError):
         receiver.wait_for(lambda r: bool(r.runs()), timeout=0.2)
+
+
+def test_a_project_is_found_once_a_run_was_traced_to_it(
+    langsmith_receiver: LangSmithReceiver,
+) -> None:
+    client = Client()
+    with pytest.raises(LangSmithNotFoundError):
+        client.read_project(project_name="answers")
+    RunnableLambda(lambda text: text.upper()).invoke(
+        "hi", RunnableConfig(callbacks=[LangChainTracer(project_name="answers", client=client)])
+    )
+    wait_for_all_tracers()
+    client.flush()
+    project = client.read_project(project_name="answers")
+    assert (project.name, str(project.id)) == ("answers", langsmith_receiver.project_id("answers"))
