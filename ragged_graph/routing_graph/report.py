@@ -39,6 +39,7 @@ __all__ = [
     "build_record",
     "config_value",
     "report_request",
+    "request_id_of",
     "role_summary",
     "roles_from_attempts",
     "session_of",
@@ -55,9 +56,10 @@ SESSION_ID_KEYS = ("session_id", "thread_id", "conversation_id")
 groups threads by the same keys)."""
 
 
-def started_now() -> dict[str, Any]:
-    """The state update marking the request's start (set by the first node)."""
-    return {"started_at": time.time()}
+def started_now(config: RunnableConfig) -> dict[str, Any]:
+    """The state update marking the request's start (set by the first node): when, and the
+    request's id, which every later step (the A/B assignment, the routing record) shares."""
+    return {"started_at": time.time(), "request_id": request_id_of(config)}
 
 
 def report_request(
@@ -132,7 +134,7 @@ def build_record(
         cost = _answer_cost(services, decision, card, answer, tokens_in, tokens_out)
     return RoutingRecord(
         time=datetime.fromtimestamp(started, UTC),
-        request_id=_request_id(config),
+        request_id=state.get("request_id") or request_id_of(config),
         session_id=session_of(config),
         persona=decision.get("persona"),
         task_type=decision["task_type"],
@@ -313,7 +315,8 @@ def config_value(config: RunnableConfig, keys: Sequence[str]) -> str | None:
     return None
 
 
-def _request_id(config: RunnableConfig) -> str:
+def request_id_of(config: RunnableConfig) -> str:
+    """The request's id from the run's config, else a new one."""
     configurable: Mapping[str, Any] = config.get("configurable") or {}
     metadata: Mapping[str, Any] = config.get("metadata") or {}
     # RaggedRouter's run id; else the run id `langgraph dev` / LangGraph servers pass.

@@ -106,6 +106,9 @@ class State(InputState, OutputState, total=False):
     """Index in ``chain`` of the model being tried."""
     started_at: float
     """When the run started (Unix time), for the routing history's latency."""
+    request_id: str
+    """The request's id (the run id the caller gave, else a new one), set by the first node:
+    the A/B assignment and the routing record use the same one."""
     target: dict[str, Any] | None
     """Where the model at ``position`` is called: ``model``, ``host``, ``base_url`` (set by
     ``select`` and ``fallback`` by the fleet rule)."""

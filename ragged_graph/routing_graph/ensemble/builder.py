@@ -90,6 +90,7 @@ def _ensemble_input(state: State) -> EnsembleState:
         "decision": state["decision"],
         "experiment": state.get("experiment"),
         "started_at": state.get("started_at") or 0.0,
+        "request_id": state.get("request_id") or "",
         "plan": state.get("ensemble") or {},
         "chain": list(state["chain"]),
         "position": 0,

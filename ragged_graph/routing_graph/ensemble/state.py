@@ -42,6 +42,8 @@ class EnsembleState(TypedDict, total=False):
     """The A/B experiment the request is in, if any."""
     started_at: float
     """When the request started (Unix time)."""
+    request_id: str
+    """The request's id (the routing record's)."""
     plan: dict[str, Any]
     """Why the ensemble runs, and the models chosen for its roles (``models``)."""
     chain: list[str]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from ragged_graph.routing_graph.convert import context_of, query_of, task_to_state
@@ -15,8 +16,8 @@ __all__ = ["make_classify"]
 
 
 def make_classify(provide: ServicesProvider) -> Any:
-    def classify(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
-        started = started_now()
+    def classify(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
+        started = started_now(config)
         router = provide(context_of(runtime)).router
         query = query_of(state)
         task = router.classify(router.prepare(query, state.get("documents")))

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +20,7 @@ from ragged_graph.errors import UnknownModelError
 from ragged_graph.experiments.assignment import active_experiment, assign, excluded
 from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph.convert import context_of
-from ragged_graph.routing_graph.report import REQUEST_ID_KEY, SESSION_ID_KEYS, config_value
+from ragged_graph.routing_graph.report import SESSION_ID_KEYS, config_value, request_id_of
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
 from ragged_graph.telemetry.tracing import trace_experiment
@@ -97,7 +96,7 @@ def make_experiment(provide: ServicesProvider) -> tuple[Any, Any]:
             settings,
             session_id=context.session_id or config_value(config, SESSION_ID_KEYS),
             user_id=context.user_id or config_value(config, USER_ID_KEYS),
-            request_id=config_value(config, (REQUEST_ID_KEY, "run_id")) or str(uuid.uuid4()),
+            request_id=state.get("request_id") or request_id_of(config),
         )
         if assignment is None:
             return {"experiment": None}

@@ -146,6 +146,30 @@ def test_without_a_key_each_request_is_assigned_by_its_own_id(
     assert (record.ab_experiment, record.ab_variant) == (None, None)
 
 
+def test_a_graph_run_without_any_id_is_assigned_and_recorded_under_one_request_id(
+    ollama_server: OllamaServer, tmp_path: Path
+) -> None:
+    config = config_for(ollama_server, tmp_path)
+    services = Services.for_router(Router(config))
+    graph = build_graph(lambda _context: services)
+    for _ in range(12):
+        graph.invoke({"query": QUESTION})
+    services.close()
+    store = HistoryStore(config.history.url)
+    try:
+        records = store.records()
+    finally:
+        store.close()
+    assert len(records) == 12
+    settings = config.experiments[EXPERIMENT]
+    for record in records:
+        # Assigned by the id the record is kept under, not a second random one
+        # (each record would match by luck with probability 1/2).
+        again = assign(EXPERIMENT, settings, request_id=record.request_id)
+        assert again is not None
+        assert record.ab_variant == again.variant
+
+
 def test_a_variants_tier_persona_and_optimise_steer_the_decision(
     ollama_server: OllamaServer, tmp_path: Path
 ) -> None:
