@@ -28,7 +28,7 @@ The hierarchy::
     │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
     ├── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
     ├── EvaluationDataError (ValueError)     a golden-set or RouteLLM data file is unusable
-    └── LearnedModelError (ValueError)       a learned-router file is unreadable or incompatible
+    └── LearnedModelError (ValueError)       a learned router or task model file is unusable
 """
 
 from __future__ import annotations
@@ -228,13 +228,21 @@ class HardwareDetectionError(RaggedGraphError, RuntimeError):
 
 
 class LearnedModelError(RaggedGraphError, ValueError):
-    """A saved learned router cannot be used: missing, corrupt, of another format version, or
-    built on other embeddings than the ones given. The message names the file and what to do
-    (usually: retrain and save it again with this version of ragged_graph)."""
+    """A saved learned router (or learned task model, ``kind``) cannot be used: missing,
+    corrupt, of another format version, or built on other embeddings than the ones given. The
+    message names the file and what to do (usually: retrain and save it again with this
+    version of ragged_graph)."""
 
     code = ErrorCode.LEARNED_MODEL
 
-    def __init__(self, path: Path | str | None, problem: str, *, remedy: str = "") -> None:
+    def __init__(
+        self,
+        path: Path | str | None,
+        problem: str,
+        *,
+        remedy: str = "",
+        kind: str = "learned router",
+    ) -> None:
         self.path = str(path) if path is not None else None
         self.problem = problem
         where = f"{self.path}: " if self.path else ""
@@ -242,7 +250,7 @@ class LearnedModelError(RaggedGraphError, ValueError):
             "Retrain the router on your routing history and save it again "
             "(LearnedRouter.fit(...).save(path))."
         )
-        super().__init__(f"learned router {where}{problem}. {advice}")
+        super().__init__(f"{kind} {where}{problem}. {advice}")
 
 
 class ProviderError(RaggedGraphError):

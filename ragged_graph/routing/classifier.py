@@ -22,7 +22,16 @@ Decisions worth knowing:
   :data:`DOCUMENT_TRANSFORM_MIN_SCORE`). Then the transformation is the task, because that is
   what the chosen model has to be good at. Questions *about* the documents, even hard ones,
   stay ``rag_query``.
-- With no pattern scoring at least :data:`MIN_DECISIVE_SCORE`, the query is ``general_qa``.
+- With no pattern scoring at least :data:`MIN_DECISIVE_SCORE`, or with the cues unsure
+  (confidence below :data:`MODEL_CONSULTED_BELOW`), a query without retrieved documents is
+  read by the learned task model (:mod:`~ragged_graph.routing.task_model`), which weighs
+  every word; it decides when the cues found nothing, and when it is more than
+  :data:`MODEL_MIN_PROBABILITY` sure otherwise. People who phrase things in ways the cues
+  were not written for are this model's job: on 595 queries by four writers the router had
+  never seen, the cues alone got 75% of task types right, cues and model 86% (each writer's
+  queries classified by a model trained without them). Without the model (``task_model=None``)
+  a query with no decisive cue is ``general_qa``.
+- The model only overrules built-in task types: a task matched by ``extra_patterns`` stays.
 - One idea counts once: naming a language ("in python", "python") is one weak piece of code
   evidence, which a definition question ("what is the GIL in python") outweighs; "explain
   why" is a "why". A request's opening verb (summarise, translate, extract) adds to its task,
@@ -41,8 +50,9 @@ import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final, Protocol, runtime_checkable
+from typing import Final, Literal, Protocol, runtime_checkable
 
+from ragged_graph.routing.task_model import TaskModel, default_task_model
 from ragged_graph.routing.task_types import TaskType, as_task_type
 
 __all__ = [
@@ -50,6 +60,8 @@ __all__ = [
     "DEFAULT_EXTRA_PATTERN_WEIGHT",
     "DOCUMENT_TRANSFORM_MIN_SCORE",
     "MIN_DECISIVE_SCORE",
+    "MODEL_CONSULTED_BELOW",
+    "MODEL_MIN_PROBABILITY",
     "SCAN_HEAD_CHARS",
     "SCAN_TAIL_CHARS",
     "Cue",
@@ -85,6 +97,12 @@ RETRIEVED_DOCUMENTS_SCORE: Final = 4.0
 
 DEFAULT_EXTRA_PATTERN_WEIGHT: Final = 2.5
 """Weight of each pattern added through config, enough to decide a task on its own."""
+
+MODEL_CONSULTED_BELOW: Final = 0.7
+"""Below this confidence of the cues the learned task model is asked too."""
+
+MODEL_MIN_PROBABILITY: Final = 0.5
+"""How sure the learned task model must be to overrule cues that did find something."""
 
 _NO_SIGNAL_CONFIDENCE: Final = 0.3
 _CONFIDENCE_SLACK: Final = 1.0
@@ -1331,20 +1349,23 @@ class TaskClassification:
 
 
 class TaskClassifier:
-    """Classifies a query into a task type with weighted regular expressions.
+    """Classifies a query into a task type with weighted cues and a learned task model.
 
     ``extra_patterns`` maps task names (built-in or new) to regular expressions added to
     that task, each worth ``extra_pattern_weight``. An invalid expression raises
-    ``ValueError`` naming the task and the pattern.
+    ``ValueError`` naming the task and the pattern. ``task_model`` reads queries the cues
+    are unsure of (see the module docstring): the model shipped with the package by default,
+    another :class:`~ragged_graph.routing.task_model.TaskModel`, or None for cues alone.
     """
 
-    __slots__ = ("_extra", "_tasks")
+    __slots__ = ("_builtin", "_extra", "_model", "_tasks")
 
     def __init__(
         self,
         extra_patterns: Mapping[str, Sequence[str]] | None = None,
         *,
         extra_pattern_weight: float = DEFAULT_EXTRA_PATTERN_WEIGHT,
+        task_model: TaskModel | Literal["builtin"] | None = "builtin",
     ) -> None:
         if not math.isfinite(extra_pattern_weight) or extra_pattern_weight <= 0:
             raise ValueError(
@@ -1359,6 +1380,13 @@ class TaskClassifier:
             extra.append((task, _ExtraPatterns(task, patterns, extra_pattern_weight)))
         self._extra = tuple(extra)
         self._tasks = tuple(dict.fromkeys([*_TASK_CUES.names, *(t for t, _ in extra)]))
+        self._model = default_task_model() if task_model == "builtin" else task_model
+        self._builtin = frozenset(_TASK_CUES.names)
+
+    @property
+    def task_model(self) -> TaskModel | None:
+        """The learned task model consulted when the cues are unsure (None: cues alone)."""
+        return self._model
 
     @property
     def task_types(self) -> tuple[str, ...]:
@@ -1392,7 +1420,40 @@ class TaskClassifier:
 
         if has_documents:
             return self._with_documents(scores, evidence)
-        return _decide(scores, evidence)
+        decided = _decide(scores, evidence)
+        if (
+            self._model is None
+            or decided.confidence >= MODEL_CONSULTED_BELOW
+            or decided.task_type not in self._builtin
+        ):
+            return decided
+        return self._consult_model(prepared, decided, scores)
+
+    def _consult_model(
+        self, prepared: PreparedQuery, decided: TaskClassification, scores: Mapping[str, float]
+    ) -> TaskClassification:
+        assert self._model is not None
+        guess = self._model.guess(prepared.instruction_tokens)
+        no_signal = decided.score < MIN_DECISIVE_SCORE
+        if guess is None or (not no_signal and guess.probability <= MODEL_MIN_PROBABILITY):
+            return decided
+        task = as_task_type(guess.task_type)
+        if task == decided.task_type and not no_signal:
+            return decided
+        why = (
+            "no task pattern was decisive"
+            if no_signal
+            else f"the cues were unsure ({decided.reason}, confidence {decided.confidence:.2f})"
+        )
+        runner_up = decided.task_type if not no_signal else as_task_type(guess.runner_up)
+        return TaskClassification(
+            task_type=task,
+            confidence=guess.probability,
+            score=round(scores.get(task, 0.0), 3),
+            runner_up=runner_up,
+            runner_up_score=round(scores.get(runner_up, 0.0), 3),
+            reason=f"the learned task model reads {task} (p {guess.probability:.2f}); {why}",
+        )
 
     def _with_documents(
         self, scores: dict[str, float], evidence: dict[str, list[PatternMatch]]

@@ -71,6 +71,7 @@ from ragged_graph.routing.selection import (
     requirements_for,
     select_model,
 )
+from ragged_graph.routing.task_model import load_task_model
 from ragged_graph.routing.tokens import (
     ANSWER_TOKEN_RESERVE,
     estimate_request_tokens,
@@ -130,7 +131,9 @@ class Router:
             registry if registry is not None else build_registry(self.config, profile=profile)
         )
         self.personas = persona_book(self.config)
-        self.classifier = TaskClassifier(self.config.tasks)
+        self.classifier = TaskClassifier(
+            self.config.tasks, task_model=load_task_model(self.config.learning.task_model)
+        )
         self.analyser = ComplexityAnalyser(self.config.tiers)
         self.learned_strategy = LearnedStrategySelector(self.config)
         self.domains = DomainSelector(self.config.domains, self.config.fallbacks.max_chain_length)

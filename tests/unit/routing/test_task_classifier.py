@@ -14,6 +14,7 @@ from ragged_graph.routing.classifier import (
     TaskClassifier,
     prepare_query,
 )
+from ragged_graph.routing.task_model import TaskModel
 from ragged_graph.routing.task_types import TaskType
 
 POLICY = (
@@ -25,6 +26,12 @@ POLICY = (
 @pytest.fixture(scope="module")
 def classifier() -> TaskClassifier:
     return TaskClassifier()
+
+
+@pytest.fixture(scope="module")
+def cues() -> TaskClassifier:
+    """The cue tables alone, without the learned task model."""
+    return TaskClassifier(task_model=None)
 
 
 # --------------------------------------------------------------------------- SPEC section 5
@@ -131,8 +138,8 @@ def test_tricky_queries(classifier: TaskClassifier, query: str, expected: str) -
         ("scrivi una poesia sul mare", TaskType.CREATIVE),
     ],
 )
-def test_general_task_evidence(classifier: TaskClassifier, query: str, expected: str) -> None:
-    result = classifier.classify(query)
+def test_general_task_evidence(cues: TaskClassifier, query: str, expected: str) -> None:
+    result = cues.classify(query)
     assert result.task_type == expected, result.reason
 
 
@@ -186,13 +193,55 @@ def test_runner_up_is_reported(classifier: TaskClassifier) -> None:
     assert 0 < result.runner_up_score <= result.score
 
 
-def test_no_signal_defaults_to_general_qa_with_low_confidence(
-    classifier: TaskClassifier,
+def test_without_the_model_no_signal_defaults_to_general_qa_with_low_confidence(
+    cues: TaskClassifier,
 ) -> None:
-    result = classifier.classify("can penguins fly")
+    result = cues.classify("can penguins fly")
     assert result.task_type == TaskType.GENERAL_QA
     assert result.confidence < 0.5
     assert "defaulting to general_qa" in result.reason
+
+
+def test_the_model_reads_a_query_no_cue_matches(cues: TaskClassifier) -> None:
+    query = "get me every invoice number and due date in here"
+    assert "no task pattern was decisive" in cues.classify(query).reason
+    model = TaskModel(
+        classes=["extraction", "general_qa"],
+        intercepts=[0.0, 0.0],
+        features={"invoice": (1.0, [3.0, -3.0]), "due date": (1.0, [2.0, -2.0])},
+    )
+    result = TaskClassifier(task_model=model).classify(query)
+    assert result.task_type == TaskType.EXTRACTION
+    assert result.reason.startswith("the learned task model reads extraction (p ")
+    assert "no task pattern was decisive" in result.reason
+    assert result.confidence > 0.9
+
+
+def test_the_model_does_not_overrule_confident_cues_custom_tasks_or_documents() -> None:
+    always_creative = TaskModel(
+        classes=["creative", "general_qa"],
+        intercepts=[5.0, -5.0],
+        features={"the": (1.0, [0.0, 0.0]), "a": (1.0, [0.0, 0.0])},
+    )
+    classifier = TaskClassifier({"legal": [r"\bclause\b"]}, task_model=always_creative)
+    assert classifier.classify("translate this to french: good morning").task_type == (
+        TaskType.TRANSLATION
+    )
+    assert classifier.classify("what does the clause say").task_type == "legal"
+    with_documents = classifier.classify("what is the refund window", [POLICY])
+    assert with_documents.task_type == TaskType.RAG_QUERY
+
+
+def test_an_unsure_model_leaves_the_cues_decision() -> None:
+    undecided = TaskModel(
+        classes=["creative", "general_qa", "math"],
+        intercepts=[0.0, 0.0, 0.0],
+        features={"how": (1.0, [0.1, 0.0, 0.0])},
+    )
+    cues_only = TaskClassifier(task_model=None).classify("how to uninstall docker on debian")
+    assert cues_only.confidence < 0.7
+    result = TaskClassifier(task_model=undecided).classify("how to uninstall docker on debian")
+    assert result == cues_only
 
 
 def test_a_prepared_query_is_accepted(classifier: TaskClassifier) -> None:

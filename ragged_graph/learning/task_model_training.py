@@ -1,0 +1,212 @@
+"""Training the learned task model of :mod:`ragged_graph.routing.task_model`.
+
+The data
+    - The golden set's ``tune`` split (never its holdout).
+    - The task corpus, ``data/task_corpus.jsonl``: 595 queries (ids ``e1-``... ``e4-``) written
+      by four isolated AI helpers who had seen nothing of the router, its cues or the golden
+      set, each in a different voice (engineers and students; office workers and people
+      writing in a second language; researchers, clinicians and a support team with a RAG
+      assistant; hobbyists, SREs and teenagers), 15 queries of each task type apiece, every
+      one labelled by its writer from the written task definitions (SPEC section 2). It is
+      training data only: the cue tables were never tuned on it, and the golden figures do
+      not include it.
+
+    ``rag_query`` cases are left out: the classifier asks the model only about queries that
+    come without retrieved documents, where the task is what the words ask for.
+
+The model
+    Multinomial logistic regression (scikit-learn, lbfgs, L2 strength ``C``) over TF-IDF
+    weighted words and word pairs of each query's instruction (as
+    :func:`~ragged_graph.routing.classifier.prepare_query` finds it), sublinear counts,
+    L2-normalised, features seen in at least ``min_df`` queries.
+
+The check
+    :func:`cross_validate_by_writer` trains on everything but one corpus writer and classifies
+    that writer's queries with the cues and the model together, as the classifier does: how
+    the classifier does on people whose phrasing it has not seen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Final
+
+from ragged_graph.learning.golden import (
+    GoldenCase,
+    GoldenSplit,
+    load_golden_set,
+    parse_cases,
+    read_data_file,
+)
+from ragged_graph.routing.classifier import PreparedQuery, TaskClassification, prepare_query
+from ragged_graph.routing.task_model import TaskModel, model_features
+from ragged_graph.routing.task_types import TaskType
+
+__all__ = [
+    "DEFAULT_MIN_DF",
+    "DEFAULT_REGULARISATION",
+    "TaskExample",
+    "WriterScores",
+    "cross_validate_by_writer",
+    "load_task_corpus",
+    "task_examples",
+    "train_task_model",
+]
+
+DEFAULT_REGULARISATION: Final = 10.0
+"""Inverse L2 strength ``C`` of the logistic regression."""
+
+DEFAULT_MIN_DF: Final = 2
+"""A word or word pair must occur in this many training queries to be a feature."""
+
+_CORPUS_DATA: Final = ("data", "task_corpus.jsonl")
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class TaskExample:
+    """One labelled query, ready for training."""
+
+    id: str
+    """The case's id."""
+    tokens: tuple[str, ...]
+    """The words of the query's instruction."""
+    task_type: str
+    """Its label."""
+    source: str
+    """Where it comes from: ``golden`` or the corpus writer (``e1``...)."""
+
+
+def load_task_corpus(path: str | Path | None = None) -> list[GoldenCase]:
+    """The task corpus (the one shipped with the package unless ``path`` is given)."""
+    text, source = read_data_file(path, _CORPUS_DATA, what="task corpus")
+    return parse_cases(text.splitlines(), source)
+
+
+def task_examples(cases: Sequence[GoldenCase], *, source: str | None = None) -> list[TaskExample]:
+    """Training examples from labelled cases: tune split only, ``rag_query`` left out.
+    ``source`` names where they come from (default: the id's prefix before ``-``)."""
+    examples = []
+    for case in cases:
+        if case.split is not GoldenSplit.TUNE or case.task_type == TaskType.RAG_QUERY:
+            continue
+        prepared = prepare_query(case.query, case.documents)
+        examples.append(
+            TaskExample(
+                id=case.id,
+                tokens=prepared.instruction_tokens,
+                task_type=case.task_type,
+                source=source or case.id.partition("-")[0],
+            )
+        )
+    return examples
+
+
+def default_training_examples() -> list[TaskExample]:
+    """The shipped model's training data: golden tune split and the task corpus."""
+    return task_examples(load_golden_set(), source="golden") + task_examples(load_task_corpus())
+
+
+def train_task_model(
+    examples: Sequence[TaskExample],
+    *,
+    regularisation: float = DEFAULT_REGULARISATION,
+    min_df: int = DEFAULT_MIN_DF,
+) -> TaskModel:
+    """Fit the model on ``examples`` (needs scikit-learn: the ``learned`` extra)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    labels = [example.task_type for example in examples]
+    if len(set(labels)) < 2:
+        raise ValueError("training a task model needs examples of at least two task types")
+    vectoriser = TfidfVectorizer(
+        analyzer=model_features, sublinear_tf=True, min_df=min_df, lowercase=False
+    )
+    matrix = vectoriser.fit_transform([list(example.tokens) for example in examples])
+    classifier = LogisticRegression(C=regularisation, max_iter=5000)
+    classifier.fit(matrix, labels)
+    classes = [str(name) for name in classifier.classes_]
+    coefficients, intercepts = classifier.coef_, classifier.intercept_
+    if len(classes) == 2:
+        # scikit-learn keeps one row for two classes, P(second) = sigmoid(z): the same as a
+        # softmax over -z/2 and z/2.
+        coefficients = np.vstack([-coefficients[0] / 2, coefficients[0] / 2])
+        intercepts = np.asarray([-intercepts[0] / 2, intercepts[0] / 2])
+    features = {
+        str(name): (float(vectoriser.idf_[column]), coefficients[:, column].tolist())
+        for name, column in vectoriser.vocabulary_.items()
+    }
+    sources: dict[str, int] = {}
+    for example in examples:
+        sources[example.source] = sources.get(example.source, 0) + 1
+    return TaskModel(
+        classes=classes,
+        intercepts=intercepts.tolist(),
+        features=features,
+        details={
+            "examples": len(examples),
+            "examples_by_source": dict(sorted(sources.items())),
+            "regularisation": regularisation,
+            "min_df": min_df,
+            "trained_by": "ragged_graph.learning.task_model_training.train_task_model",
+        },
+    )
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class WriterScores:
+    """Task accuracy on one held-out writer's queries."""
+
+    writer: str
+    """The corpus writer (``e1``...)."""
+    cases: int
+    """Queries of that writer (``rag_query`` included)."""
+    cues_only: float
+    """Accuracy of the cue tables alone."""
+    with_model: float
+    """Accuracy of the cues with the model trained without this writer."""
+
+
+Classify = Callable[[PreparedQuery, TaskModel | None], TaskClassification]
+"""Classify a prepared query with the given task model (None: cues only)."""
+
+
+def cross_validate_by_writer(
+    golden: Sequence[GoldenCase],
+    corpus: Sequence[GoldenCase],
+    classify: Classify,
+    *,
+    regularisation: float = DEFAULT_REGULARISATION,
+    min_df: int = DEFAULT_MIN_DF,
+) -> list[WriterScores]:
+    """For each corpus writer: train on the golden tune split and the other writers, then
+    classify that writer's queries (all of them, documents and ``rag_query`` included) with
+    the cues alone and with the model."""
+    golden_examples = task_examples(golden, source="golden")
+    corpus_examples = task_examples(corpus)
+    writers = sorted({case.id.partition("-")[0] for case in corpus})
+    scores = []
+    for writer in writers:
+        model = train_task_model(
+            golden_examples + [e for e in corpus_examples if e.source != writer],
+            regularisation=regularisation,
+            min_df=min_df,
+        )
+        held_out = [case for case in corpus if case.id.partition("-")[0] == writer]
+        right_alone = right_with = 0
+        for case in held_out:
+            prepared = prepare_query(case.query, case.documents)
+            right_alone += classify(prepared, None).task_type == case.task_type
+            right_with += classify(prepared, model).task_type == case.task_type
+        scores.append(
+            WriterScores(
+                writer=writer,
+                cases=len(held_out),
+                cues_only=right_alone / len(held_out),
+                with_model=right_with / len(held_out),
+            )
+        )
+    return scores

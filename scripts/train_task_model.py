@@ -1,0 +1,86 @@
+"""Train the learned task model shipped in ``ragged_graph/routing/data/task_model.json``.
+
+What and on which data: see :mod:`ragged_graph.learning.task_model_training` (the golden
+set's tune split and the task corpus; never the golden holdout).
+
+How to run (from the repository root; about half a minute; needs the ``learned`` extra)::
+
+    /work/venv/bin/python scripts/train_task_model.py            # check only
+    /work/venv/bin/python scripts/train_task_model.py --write    # and write the model
+
+What it prints
+    1. Leave-one-writer-out over the task corpus: for each of its four writers, task accuracy
+       of the cue tables alone and of cues with a model trained on everything but that
+       writer, and the totals.
+    2. The model trained on all of the data: its size, and whether it equals the shipped file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ragged_graph.learning.golden import load_golden_set
+from ragged_graph.learning.task_model_training import (
+    DEFAULT_MIN_DF,
+    DEFAULT_REGULARISATION,
+    cross_validate_by_writer,
+    default_training_examples,
+    load_task_corpus,
+    train_task_model,
+)
+from ragged_graph.routing.classifier import PreparedQuery, TaskClassification, TaskClassifier
+from ragged_graph.routing.task_model import TaskModel
+
+SHIPPED = (
+    Path(__file__).resolve().parents[1] / "ragged_graph" / "routing" / "data" / "task_model.json"
+)
+
+
+def classify(prepared: PreparedQuery, model: TaskModel | None) -> TaskClassification:
+    return TaskClassifier(task_model=model).classify(prepared)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--write", action="store_true", help="write the model to the package")
+    parser.add_argument("--regularisation", type=float, default=DEFAULT_REGULARISATION)
+    parser.add_argument("--min-df", type=int, default=DEFAULT_MIN_DF)
+    args = parser.parse_args()
+
+    scores = cross_validate_by_writer(
+        load_golden_set(),
+        load_task_corpus(),
+        classify,
+        regularisation=args.regularisation,
+        min_df=args.min_df,
+    )
+    print("leave-one-writer-out over the task corpus (task accuracy)")
+    print(f"{'writer':8} {'cases':>5} {'cues only':>10} {'with model':>11}")
+    for row in scores:
+        print(f"{row.writer:8} {row.cases:5d} {row.cues_only:10.1%} {row.with_model:11.1%}")
+    cases = sum(row.cases for row in scores)
+    alone = sum(row.cues_only * row.cases for row in scores) / cases
+    with_model = sum(row.with_model * row.cases for row in scores) / cases
+    print(f"{'all':8} {cases:5d} {alone:10.1%} {with_model:11.1%}")
+
+    model = train_task_model(
+        default_training_examples(), regularisation=args.regularisation, min_df=args.min_df
+    )
+    print(
+        f"\nmodel on all the data: {model.details['examples']} examples, "
+        f"{model.feature_count} features, classes {', '.join(model.classes)}"
+    )
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8")) if SHIPPED.exists() else None
+    same = shipped == json.loads(json.dumps(model.to_json()))
+    print(f"shipped file {SHIPPED.name}: {'the same' if same else 'differs'}")
+    if args.write:
+        model.save(SHIPPED)
+        print(f"wrote {SHIPPED}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
