@@ -4,8 +4,10 @@ The routing graph's nodes call these steps one each; :meth:`Router.decide` runs 
 at once for :func:`ragged_graph.route`, which needs no graph and no model server.
 
 The embedded model (provider ``embedded``, see :mod:`ragged_graph.providers.embedded`),
-when the registry has it, ends every fallback chain that it can serve; and when no Ollama
-host answers, a request it can serve goes straight to it rather than to an assumed model.
+when the registry has it, ends every fallback chain that it can serve. When no Ollama host
+answers, a request goes straight to a model that needs none rather than to an assumed Ollama
+model: the embedded model, or a cloud model where the request may leave the machine (the
+usual scoring chooses between them: a hard query goes to the cloud, a private one stays).
 
 Cost, latency and privacy (see :mod:`~ragged_graph.routing.costs`,
 :mod:`~ragged_graph.routing.latency`, :mod:`~ragged_graph.routing.privacy`): when a cloud
@@ -296,7 +298,7 @@ class Router:
             reason = f"{reason}; over budget ({limit.detail}), so only free models qualify"
         for note in selection.limited:
             reason = f"{reason}; {note}"
-        if not snapshot.availability_known and card.provider != EMBEDDED_PROVIDER:
+        if not snapshot.availability_known and card.local and card.provider != EMBEDDED_PROVIDER:
             reason = f"{reason}; no model server answered, so installed models were assumed"
         if estimates is not None and card.name in estimates:
             estimate = estimates[card.name]
@@ -526,7 +528,7 @@ class Router:
         if chosen is None:
             embedded = _embedded_for(snapshot, request)
             selection = None
-            if embedded is not None and model is None and not snapshot.availability_known:
+            if model is None and not snapshot.availability_known:
                 selection = _offline_selection(snapshot, request, embedded)
             if selection is None:
                 selection = self._choose(snapshot, request, model, explicit=explicit)
@@ -614,16 +616,24 @@ def _embedded_for(snapshot: RegistrySnapshot, request: SelectionRequest) -> Regi
 
 
 def _offline_selection(
-    snapshot: RegistrySnapshot, request: SelectionRequest, embedded: RegistryEntry
+    snapshot: RegistrySnapshot, request: SelectionRequest, embedded: RegistryEntry | None
 ) -> Selection | None:
-    """The embedded model chosen because no Ollama host answered (None if it cannot serve)."""
-    only_embedded = snapshot.model_copy(update={"candidates": (embedded,)})
+    """The choice among models that need no Ollama host, because none answered: the embedded
+    model and, unless the request must stay local, the cloud models (None if none serves)."""
+    serverless = [embedded] if embedded is not None else []
+    if not request.local_only:
+        serverless += [entry for entry in snapshot.candidates if not entry.card.local]
+    if not serverless:
+        return None
+    reachable = snapshot.model_copy(update={"candidates": tuple(serverless)})
     try:
-        selection = select_model(only_embedded, request)
+        selection = select_model(reachable, request)
     except (NoModelAvailableError, ContextOverflowError):
         return None
-    reason = (
-        f"no Ollama server answered, so the embedded model {embedded.name} answers "
-        f"in-process; {selection.reason}"
+    chosen = selection.entry
+    how = (
+        f"the embedded model {chosen.name} answers in-process"
+        if embedded is not None and chosen.name == embedded.name
+        else f"the cloud model {chosen.name} answers"
     )
-    return replace(selection, reason=reason)
+    return replace(selection, reason=f"no Ollama server answered, so {how}; {selection.reason}")

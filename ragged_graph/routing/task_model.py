@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import math
+from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -115,13 +116,29 @@ class TaskModel:
     def probabilities(self, tokens: Sequence[str]) -> dict[str, float] | None:
         """Each task type's probability for a query split into ``tokens`` (lowercase words);
         None when the model knows none of its words."""
-        counts: dict[str, int] = {}
-        for feature in model_features(tokens):
-            counts[feature] = counts.get(feature, 0) + 1
+        found = self._softmax(tokens)
+        return dict(zip(self._classes, found, strict=True)) if found is not None else None
+
+    def guess(self, tokens: Sequence[str]) -> TaskGuess | None:
+        """The two most probable task types; None when the model knows none of the query's
+        words."""
+        found = self._softmax(tokens)
+        if found is None:
+            return None
+        best = max(range(len(found)), key=found.__getitem__)
+        second = max((i for i in range(len(found)) if i != best), key=found.__getitem__)
+        return TaskGuess(
+            task_type=self._classes[best],
+            probability=round(found[best], 3),
+            runner_up=self._classes[second],
+            runner_up_probability=round(found[second], 3),
+        )
+
+    def _softmax(self, tokens: Sequence[str]) -> list[float] | None:
         squares = 0.0
         rows: list[tuple[float, ...]] = []
         lookup = self._scaled.get
-        for feature, count in counts.items():
+        for feature, count in Counter(model_features(tokens)).items():
             entry = lookup(feature)
             if entry is None:
                 continue
@@ -144,23 +161,7 @@ class TaskModel:
         top = max(logits)
         exps = [math.exp(logit - top) for logit in logits]
         total = sum(exps)
-        return {name: e / total for name, e in zip(self._classes, exps, strict=True)}
-
-    def guess(self, tokens: Sequence[str]) -> TaskGuess | None:
-        """The two most probable task types; None when the model knows none of the query's
-        words."""
-        found = self.probabilities(tokens)
-        if found is None:
-            return None
-        (best, p_best), (second, p_second) = sorted(
-            found.items(), key=lambda item: item[1], reverse=True
-        )[:2]
-        return TaskGuess(
-            task_type=best,
-            probability=round(p_best, 3),
-            runner_up=second,
-            runner_up_probability=round(p_second, 3),
-        )
+        return [e / total for e in exps]
 
     # --------------------------------------------------------------------------- persistence
 

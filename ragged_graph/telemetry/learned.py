@@ -156,7 +156,12 @@ class HistoryLearner:
             logger.exception("routing history: could not read it to learn from")
             return
         answered = [row for row in rows if row.get("outcome") == "answered"]
-        speeds = learn_speeds(answered, self._card, smoothing=self._smoothing)
+        try:
+            # Looking up the models' cards may ask the Ollama hosts for their inventories.
+            speeds = learn_speeds(answered, self._card, smoothing=self._smoothing)
+        except Exception:
+            logger.exception("routing history: could not learn the models' speeds")
+            return
         with self._lock:
             self._router.latency_stats = LatencyStats(speeds=speeds)
 

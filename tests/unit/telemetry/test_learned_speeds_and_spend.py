@@ -114,3 +114,36 @@ def test_a_database_error_leaves_the_router_as_it_was(caplog: pytest.LogCaptureF
     learner.refresh()
     assert router.latency_stats is before
     assert "could not read it" in caplog.text
+
+
+def test_a_registry_that_fails_while_learning_leaves_the_router_as_it_was(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    store = HistoryStore(url)
+    store.insert(
+        [
+            make_record(
+                0,
+                time=datetime.now(UTC) - timedelta(minutes=1),
+                answered_by="llama3.1:8b",
+                attempts=(attempt("llama3.1:8b", 30.0),),
+                tokens_per_s=150.0,
+            )
+        ]
+    )
+    store.close()
+    router = hybrid_router(("llama3.1:8b",))
+
+    def unreachable() -> None:
+        raise RuntimeError("the inventory could not be fetched")
+
+    monkeypatch.setattr(router.registry, "snapshot", unreachable)
+    learner = HistoryLearner(router, lambda: HistoryStore(url))
+    before = router.latency_stats
+    try:
+        learner.refresh()  # runs in a background thread: it must not raise
+    finally:
+        learner.close()
+    assert router.latency_stats is before
+    assert "could not learn the models' speeds" in caplog.text
