@@ -6,7 +6,8 @@ and wear, if you want them counted), for input and output tokens alike.
 
 Budgets cap spend per UTC day and per session. The :class:`SpendLedger` counts spend in this
 process (every answered request adds its cost) on top of a baseline read from the routing
-history when the router starts (see :mod:`ragged_graph.telemetry.spend`). Before each
+history: everything else recorded there, by earlier runs and by other processes sharing the
+database, re-read every refresh (see :mod:`ragged_graph.telemetry.learned`). Before each
 decision, :func:`cost_limit_for` turns the request's own ``cost_limit`` and what is left of
 each budget into one limit, and says which of them binds; over budget, that limit is zero, so
 only free (local) models qualify.
@@ -98,46 +99,79 @@ NO_COST_LIMIT = CostLimit(limit_usd=None)
 
 
 class SpendLedger:
-    """Spend per UTC day and per session: a baseline from the history plus this process's
-    own. Thread-safe; ``clock`` gives Unix time (for tests)."""
+    """Spend per UTC day and per session: this process's own, counted as it happens, plus a
+    baseline of everything else the history holds. Thread-safe; ``clock`` gives Unix time
+    (for tests)."""
 
     def __init__(self, *, clock: Callable[[], float] = time.time) -> None:
         self._clock = clock
         self._lock = threading.Lock()
-        self._by_day: dict[date, float] = {}
-        self._by_session: dict[str, float] = {}
+        self._own_by_day: dict[date, float] = {}
+        self._own_by_session: dict[str, float] = {}
+        self._own_requests: dict[str, date] = {}
+        self._base_by_day: dict[date, float] = {}
+        self._base_by_session: dict[str, float] = {}
         self.started_at = clock()
-        """When the ledger started counting in-process spend (Unix time): the history's
-        records before this are its baseline."""
+        """When the ledger started counting in-process spend (Unix time)."""
 
     def _today(self) -> date:
         return datetime.fromtimestamp(self._clock(), UTC).date()
 
-    def add(self, amount_usd: float, *, session_id: str | None = None) -> None:
-        """Count ``amount_usd`` spent now, in ``session_id`` if given."""
+    def add(
+        self, amount_usd: float, *, session_id: str | None = None, request_id: str | None = None
+    ) -> None:
+        """Count ``amount_usd`` spent now by this process, in ``session_id`` if given.
+        ``request_id`` (its routing record's) keeps the baseline from counting it again."""
         if amount_usd <= 0:
             return
         today = self._today()
         with self._lock:
-            self._by_day[today] = self._by_day.get(today, 0.0) + amount_usd
+            self._own_by_day[today] = self._own_by_day.get(today, 0.0) + amount_usd
             if session_id:
-                self._by_session[session_id] = self._by_session.get(session_id, 0.0) + amount_usd
+                self._own_by_session[session_id] = (
+                    self._own_by_session.get(session_id, 0.0) + amount_usd
+                )
+            if request_id:
+                self._own_requests[request_id] = today
 
-    def seed(self, *, by_day: Mapping[date, float], by_session: Mapping[str, float]) -> None:
-        """Add spend recorded before the ledger started (read from the routing history)."""
+    def own_requests(self) -> frozenset[str]:
+        """Request ids of the spend this process counted itself."""
         with self._lock:
-            for day, amount in by_day.items():
-                self._by_day[day] = self._by_day.get(day, 0.0) + amount
-            for session, amount in by_session.items():
-                self._by_session[session] = self._by_session.get(session, 0.0) + amount
+            return frozenset(self._own_requests)
+
+    def forget_requests_before(self, day: date) -> None:
+        """Drop the ids of own requests counted before ``day`` (the history is not read back
+        that far any more), so that a long-running process does not keep them all."""
+        with self._lock:
+            self._own_requests = {
+                request: counted
+                for request, counted in self._own_requests.items()
+                if counted >= day
+            }
+
+    def set_baseline(
+        self, *, by_day: Mapping[date, float], by_session: Mapping[str, float]
+    ) -> None:
+        """Replace the baseline: spend the history holds apart from this process's own
+        requests (earlier runs, other processes), by UTC day and by session."""
+        with self._lock:
+            self._base_by_day = dict(by_day)
+            self._base_by_session = dict(by_session)
 
     def spent_today(self) -> float:
         """US dollars spent this UTC day."""
-        return self._by_day.get(self._today(), 0.0)
+        today = self._today()
+        with self._lock:
+            return self._base_by_day.get(today, 0.0) + self._own_by_day.get(today, 0.0)
 
     def spent_in_session(self, session_id: str | None) -> float:
         """US dollars spent in ``session_id`` (0 without one)."""
-        return self._by_session.get(session_id, 0.0) if session_id else 0.0
+        if not session_id:
+            return 0.0
+        with self._lock:
+            return self._base_by_session.get(session_id, 0.0) + self._own_by_session.get(
+                session_id, 0.0
+            )
 
 
 def cost_limit_for(

@@ -285,7 +285,9 @@ def _account(
     try:
         if not record.answered:
             return
-        services.router.spend.add(record.cost_usd, session_id=record.session_id)
+        services.router.spend.add(
+            record.cost_usd, session_id=record.session_id, request_id=record.request_id
+        )
         learner = services.learner
         if learner is not None and record.roles is None:
             last = attempts[-1] if attempts else None

@@ -1,10 +1,12 @@
 """What the router learns from its routing history: each model's speed, and what was spent.
 
 :class:`HistoryLearner` runs on a background thread, so that no request ever waits for the
-database. When it starts it adds the spend the history holds (today's, and each recent
-session's, recorded before this process started) to the router's
-:class:`~ragged_graph.routing.costs.SpendLedger`. Then, every ``latency.refresh_s`` seconds,
-it re-reads the answered requests of the last ``latency.window_days`` days and rebuilds each
+database. Every ``latency.refresh_s`` seconds it reads the spend the history holds (today's,
+and each session's of the last ``latency.window_days`` days) apart from this process's own
+requests, which the router's :class:`~ragged_graph.routing.costs.SpendLedger` counts itself,
+and makes it the ledger's baseline: spend by earlier runs and by other processes that share
+the database counts against the budgets within a refresh. It re-reads the answered requests
+of the last ``latency.window_days`` days too, and rebuilds each
 model's moving averages of time to first token (the answering call's own, routing left out)
 and tokens per second, seeded from the model's card, and hands the router the new
 :class:`~ragged_graph.routing.latency.LatencyStats` whole. Between refreshes,
@@ -18,7 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -29,7 +31,7 @@ if TYPE_CHECKING:
     from ragged_graph.routing.router import Router
     from ragged_graph.telemetry.store import HistoryStore
 
-__all__ = ["HistoryLearner", "learn_speeds", "spend_before"]
+__all__ = ["HistoryLearner", "learn_speeds", "spend_of_others"]
 
 logger = logging.getLogger("ragged_graph.telemetry.learned")
 
@@ -68,17 +70,17 @@ def learn_speeds(
     return speeds
 
 
-def spend_before(
-    rows: Sequence[Mapping[str, Any]], *, before: datetime
+def spend_of_others(
+    rows: Sequence[Mapping[str, Any]], *, own: Collection[str]
 ) -> tuple[dict[date, float], dict[str, float]]:
-    """``(by UTC day, by session)`` spend of the history ``rows`` that started before
-    ``before``."""
+    """``(by UTC day, by session)`` spend of the history ``rows`` other than the requests
+    ``own`` (which this process counts itself)."""
     by_day: dict[date, float] = {}
     by_session: dict[str, float] = {}
     for row in rows:
         started: datetime = row["time"]
         cost = row.get("cost_usd") or 0.0
-        if started >= before or cost <= 0:
+        if cost <= 0 or row.get("request_id") in own:
             continue
         day = started.astimezone(UTC).date()
         by_day[day] = by_day.get(day, 0.0) + cost
@@ -111,7 +113,6 @@ class HistoryLearner:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
-        self._seeded = False
 
     def start(self) -> None:
         """Start the background thread (once)."""
@@ -144,13 +145,11 @@ class HistoryLearner:
         return self._store
 
     def refresh(self) -> None:
-        """Seed the spend (the first time) and rebuild the learned speeds; never raises."""
+        """Read the spend baseline and rebuild the learned speeds; never raises."""
         now = datetime.fromtimestamp(self._clock(), UTC)
         try:
             store = self._history()
-            if not self._seeded:
-                self._seed_spend(store, now)
-                self._seeded = True
+            self._read_spend(store, now)
             rows = store.rows(now - self._window, columns=_COLUMNS)
         except Exception:
             logger.exception("routing history: could not read it to learn from")
@@ -165,14 +164,14 @@ class HistoryLearner:
         with self._lock:
             self._router.latency_stats = LatencyStats(speeds=speeds)
 
-    def _seed_spend(self, store: HistoryStore, now: datetime) -> None:
+    def _read_spend(self, store: HistoryStore, now: datetime) -> None:
         ledger = self._router.spend
-        before = datetime.fromtimestamp(ledger.started_at, UTC)
         start_of_day = datetime.combine(now.date(), datetime.min.time(), UTC)
         since = min(start_of_day, now - self._window)
-        rows = store.rows(since, columns=("time", "session_id", "cost_usd"))
-        by_day, by_session = spend_before(rows, before=before)
-        ledger.seed(by_day=by_day, by_session=by_session)
+        rows = store.rows(since, columns=("time", "request_id", "session_id", "cost_usd"))
+        by_day, by_session = spend_of_others(rows, own=ledger.own_requests())
+        ledger.set_baseline(by_day=by_day, by_session=by_session)
+        ledger.forget_requests_before(since.date())
 
     def _card(self, name: str) -> ModelCard | None:
         for entry in self._router.registry.snapshot().entries:

@@ -65,13 +65,23 @@ def test_the_ledger_counts_per_day_and_per_session() -> None:
     assert ledger.spent_in_session("a") == pytest.approx(0.5)
 
 
-def test_the_ledger_adds_a_baseline_from_the_history() -> None:
+def test_the_ledger_adds_a_baseline_from_the_history_and_replaces_it_on_each_reading() -> None:
     clock = Clock(datetime(2026, 3, 1, 12, 0, tzinfo=UTC))
     ledger = SpendLedger(clock=clock)
-    ledger.seed(by_day={date(2026, 3, 1): 1.0, date(2026, 2, 28): 9.0}, by_session={"a": 0.3})
-    ledger.add(0.2, session_id="a")
+    ledger.set_baseline(
+        by_day={date(2026, 3, 1): 1.0, date(2026, 2, 28): 9.0}, by_session={"a": 0.3}
+    )
+    ledger.add(0.2, session_id="a", request_id="r1")
     assert ledger.spent_today() == pytest.approx(1.2)
     assert ledger.spent_in_session("a") == pytest.approx(0.5)
+    ledger.set_baseline(by_day={date(2026, 3, 1): 2.0}, by_session={})
+    assert ledger.spent_today() == pytest.approx(2.2)
+    assert ledger.spent_in_session("a") == pytest.approx(0.2)
+    assert ledger.own_requests() == {"r1"}
+    ledger.forget_requests_before(date(2026, 3, 1))
+    assert ledger.own_requests() == {"r1"}
+    ledger.forget_requests_before(date(2026, 3, 2))
+    assert ledger.own_requests() == frozenset()
 
 
 def test_without_limits_or_budgets_nothing_limits_the_cost() -> None:

@@ -9,7 +9,7 @@ import pytest
 
 from ragged_graph.routing.latency import seed_speed
 from ragged_graph.telemetry import AttemptSummary
-from ragged_graph.telemetry.learned import HistoryLearner, learn_speeds, spend_before
+from ragged_graph.telemetry.learned import HistoryLearner, learn_speeds, spend_of_others
 from ragged_graph.telemetry.store import HistoryStore
 from tests.support.cloud import hybrid_router
 from tests.support.history import make_record
@@ -45,16 +45,21 @@ def test_speeds_are_moving_averages_seeded_from_the_card() -> None:
     assert learned.first_token_ms == pytest.approx(40 + (seed.first_token_ms - 40) / 4)
 
 
-def test_spend_is_summed_per_day_and_session_before_the_ledger_started() -> None:
+def test_spend_is_summed_per_day_and_session_leaving_out_this_process_requests() -> None:
     start = datetime(2026, 3, 2, 12, tzinfo=UTC)
     rows = [
-        {"time": start - timedelta(hours=1), "session_id": "a", "cost_usd": 0.5},
-        {"time": start - timedelta(days=1), "session_id": "a", "cost_usd": 0.25},
-        {"time": start - timedelta(hours=2), "session_id": None, "cost_usd": 1.0},
-        {"time": start + timedelta(minutes=1), "session_id": "a", "cost_usd": 9.0},
-        {"time": start - timedelta(hours=3), "session_id": "b", "cost_usd": 0.0},
+        {"time": start - timedelta(hours=1), "request_id": "x", "session_id": "a", "cost_usd": 0.5},
+        {"time": start - timedelta(days=1), "request_id": "y", "session_id": "a", "cost_usd": 0.25},
+        {
+            "time": start - timedelta(hours=2),
+            "request_id": "z",
+            "session_id": None,
+            "cost_usd": 1.0,
+        },
+        {"time": start, "request_id": "mine", "session_id": "a", "cost_usd": 9.0},
+        {"time": start - timedelta(hours=3), "request_id": "w", "session_id": "b", "cost_usd": 0.0},
     ]
-    by_day, by_session = spend_before(rows, before=start)
+    by_day, by_session = spend_of_others(rows, own={"mine"})
     assert by_day == {date(2026, 3, 2): 1.5, date(2026, 3, 1): 0.25}
     assert by_session == {"a": 0.75}
 
@@ -88,7 +93,7 @@ def test_the_learner_reads_the_history_and_hands_the_router_its_figures(tmp_path
         assert speed.tokens_per_second > 140
         assert router.spend.spent_in_session("s") == pytest.approx(0.05)
         assert router.spend.spent_today() >= 0.0  # today's share depends on the clock
-        learner.refresh()  # the spend is seeded once
+        learner.refresh()  # the baseline is read again, not added again
         assert router.spend.spent_in_session("s") == pytest.approx(0.05)
     finally:
         learner.close()
@@ -147,3 +152,28 @@ def test_a_registry_that_fails_while_learning_leaves_the_router_as_it_was(
         learner.close()
     assert router.latency_stats is before
     assert "could not learn the models' speeds" in caplog.text
+
+
+def test_spend_by_another_process_counts_after_a_refresh_and_own_spend_counts_once(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    now = datetime.now(UTC)
+    router = hybrid_router(("llama3.1:8b",))
+    learner = HistoryLearner(router, lambda: HistoryStore(url))
+    store = HistoryStore(url)
+    try:
+        learner.refresh()
+        assert router.spend.spent_in_session("s") == 0
+        # This process answers: the ledger counts it at once, then its record is written.
+        router.spend.add(0.02, session_id="s", request_id="mine")
+        store.insert([make_record(0, request_id="mine", session_id="s", cost_usd=0.02, time=now)])
+        # Another process sharing the database answers in the same session.
+        store.insert([make_record(1, request_id="theirs", session_id="s", cost_usd=0.03, time=now)])
+        assert router.spend.spent_in_session("s") == pytest.approx(0.02)
+        learner.refresh()
+        assert router.spend.spent_in_session("s") == pytest.approx(0.05)
+        assert router.spend.spent_today() == pytest.approx(0.05)
+    finally:
+        store.close()
+        learner.close()
