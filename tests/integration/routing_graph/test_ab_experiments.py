@@ -58,6 +58,12 @@ def keys_per_variant(config: RouterConfig) -> dict[str, str]:
     raise AssertionError("no key for some variant")
 
 
+def graph_over(config: RouterConfig) -> tuple[Any, Services]:
+    """The routing graph run directly (no RaggedRouter) over ``config``, and its services."""
+    services = Services.for_router(Router(config))
+    return build_graph(lambda _context: services), services
+
+
 def history(router: RaggedRouter) -> list[RoutingRecord]:
     router.close()
     store = HistoryStore(router.router.config.history.url)
@@ -95,8 +101,7 @@ def test_the_graph_run_directly_takes_the_session_from_its_configurable(
     ollama_server: OllamaServer, tmp_path: Path
 ) -> None:
     config = config_for(ollama_server, tmp_path)
-    services = Services.for_router(Router(config))
-    graph = build_graph(lambda _context: services)
+    graph, services = graph_over(config)
     for variant, key in keys_per_variant(config).items():
         out = graph.invoke({"query": QUESTION}, config={"configurable": {"thread_id": key}})
         assert out["experiment"] == {
@@ -150,8 +155,7 @@ def test_a_graph_run_without_any_id_is_assigned_and_recorded_under_one_request_i
     ollama_server: OllamaServer, tmp_path: Path
 ) -> None:
     config = config_for(ollama_server, tmp_path)
-    services = Services.for_router(Router(config))
-    graph = build_graph(lambda _context: services)
+    graph, services = graph_over(config)
     for _ in range(12):
         graph.invoke({"query": QUESTION})
     services.close()
@@ -181,8 +185,7 @@ def test_a_variants_tier_persona_and_optimise_steer_the_decision(
             "medium": {"tier": "quality", "persona": "writer", "optimise": "cost"},
         },
     )
-    services = Services.for_router(Router(config))
-    graph = build_graph(lambda _context: services)
+    graph, services = graph_over(config)
     keys = keys_per_variant(config)
     fast = graph.invoke({"query": QUESTION}, config={"configurable": {"session_id": keys["small"]}})
     assert fast["decision"]["tier"] == "fast"
@@ -222,8 +225,7 @@ def test_a_local_only_request_never_goes_to_a_variants_remote_model(
         # Say this host's 14b is someone else's machine: not local.
         models=[{"name": "qwen2.5:14b", "local": False}],
     )
-    services = Services.for_router(Router(config))
-    graph = build_graph(lambda _context: services)
+    graph, services = graph_over(config)
     key = keys_per_variant(config)["medium"]
     out = graph.invoke(
         {"query": QUESTION},
@@ -262,8 +264,7 @@ async def test_async_runs_assign_the_same_way(ollama_server: OllamaServer, tmp_p
         variants={"small": {}, "medium": {"model": "qwen2.5:14b"}},
         models=[{"name": "qwen2.5:14b", "local": False}],
     )
-    services = Services.for_router(Router(config))
-    graph = build_graph(lambda _context: services)
+    graph, services = graph_over(config)
     key = keys_per_variant(config)["medium"]
     public = await graph.ainvoke({"query": QUESTION}, config={"configurable": {"session_id": key}})
     assert public["experiment"]["variant"] == "medium"
