@@ -85,7 +85,7 @@ from ragged_graph.learning.routellm_metrics import (
     average_performance_gap_recovered,
     routing_curve,
 )
-from ragged_graph.routing.classifier import TaskClassifier, prepare_query
+from ragged_graph.routing.classifier import TaskClassifier
 from ragged_graph.routing.complexity import (
     DEFAULT_WEIGHTS,
     ComplexityAnalyser,
@@ -93,6 +93,7 @@ from ragged_graph.routing.complexity import (
     TierThresholds,
     cap_score,
 )
+from ragged_graph.routing.query_text import prepare_query
 from ragged_graph.routing.router import Router
 
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -31,7 +31,8 @@ from ragged_graph.learning.task_model_training import (
     load_task_corpus,
     train_task_model,
 )
-from ragged_graph.routing.classifier import PreparedQuery, TaskClassification, TaskClassifier
+from ragged_graph.routing.classifier import TaskClassification, TaskClassifier
+from ragged_graph.routing.query_text import PreparedQuery
 from ragged_graph.routing.task_model import TaskModel
 
 SHIPPED = (

@@ -94,7 +94,7 @@ def text_stats(text: str) -> list[float]:
 
 def complexity_breakdown(text: str, analyser: ComplexityAnalyser | None = None) -> dict[str, float]:
     """The complexity breakdown of ``text`` (each dimension 0 to 1), as the router computes it."""
-    from ragged_graph.routing.classifier import prepare_query
+    from ragged_graph.routing.query_text import prepare_query
 
     return (analyser or ComplexityAnalyser()).breakdown(prepare_query(text))
 

@@ -40,7 +40,8 @@ from ragged_graph.learning.golden import (
     parse_cases,
     read_data_file,
 )
-from ragged_graph.routing.classifier import PreparedQuery, TaskClassification, prepare_query
+from ragged_graph.routing.classifier import TaskClassification
+from ragged_graph.routing.query_text import PreparedQuery, prepare_query
 from ragged_graph.routing.task_model import TaskModel, model_features
 from ragged_graph.routing.task_types import TaskType
 

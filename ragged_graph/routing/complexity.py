@@ -77,14 +77,9 @@ from typing import TYPE_CHECKING, Final
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from ragged_graph.routing.classifier import (
-    Cue,
-    CueIndex,
-    DocumentLike,
-    PreparedQuery,
-    TaskClassification,
-    prepare_query,
-)
+from ragged_graph.routing.classifier import TaskClassification
+from ragged_graph.routing.cues import ANY_DIGIT, Cue, CueIndex
+from ragged_graph.routing.query_text import CJK, WORD, DocumentLike, PreparedQuery, prepare_query
 from ragged_graph.routing.task_types import TaskType
 
 if TYPE_CHECKING:
@@ -381,11 +376,11 @@ _DIMENSION_CUES: Final = CueIndex(
                 0.4,
                 key="soft",
             ),
-            Cue.regex(r"\b(?:under|within) \d", 0.4, guard=("<digit>",), key="soft"),
+            Cue.regex(r"\b(?:under|within) \d", 0.4, guard=(ANY_DIGIT,), key="soft"),
             Cue.regex(
                 r"\b\d{1,9} (?:lines|characters|syllables|words|minutes)\b",
                 0.6,
-                guard=("<digit>",),
+                guard=(ANY_DIGIT,),
             ),
             _W("each/every", 0.25),
         ),
@@ -440,7 +435,7 @@ _DIMENSION_CUES: Final = CueIndex(
                 0.5,
                 key="short",
             ),
-            Cue.regex(r"\b\d lines?\b", 0.5, guard=("<digit>",), key="short"),
+            Cue.regex(r"\b\d lines?\b", 0.5, guard=(ANY_DIGIT,), key="short"),
             _W("how do i | how to | how can i | what does", 0.3),
         ),
         "synthesis": (
@@ -470,8 +465,6 @@ _SENTENCE_BREAKS: Final = ("\n", ". ", "! ", "? ", ": ")
 _PREAMBLE_WEIGHT: Final = 0.15
 _DOMAIN_RATE: Final = 0.5
 _COMMON_ACRONYMS: Final = frozenset({"I", "OK", "US", "UK", "EU", "TV", "PM", "AM", "ID"})
-_CJK: Final = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
-_WORD: Final = re.compile(r"\w+(?:'\w+)*")
 
 # Problems: word problems and multiple-choice questions (``steps`` and ``choices``).
 _NUMBER_WORDS: Final = frozenset(
@@ -537,7 +530,7 @@ def _structure(instruction: str, words: int, has_cjk: bool) -> float:
     at dinner, anyway: who painted the Mona Lisa?" asks one thing.
     """
     if has_cjk:
-        words += len(_CJK.findall(instruction)) // 2
+        words += len(CJK.findall(instruction)) // 2
     questions = instruction.count("?") + instruction.count("？")
     extra_questions = 0.3 * max(0, questions - 1)
     closing = instruction.rstrip()
@@ -633,7 +626,7 @@ def _choices(options: str) -> float:
     """Evidence of the work of choosing an answer: the length of the options, and options
     that combine others or differ only in a direction or degree."""
     return (
-        len(_WORD.findall(options)) / _WORDS_PER_CHOICE_UNIT
+        len(WORD.findall(options)) / _WORDS_PER_CHOICE_UNIT
         + _COMBINED_OPTION_WEIGHT * len(_COMBINED_OPTION.findall(options))
         + _COMPARED_OPTION_WEIGHT * len(_COMPARED_OPTION.findall(options))
     )
@@ -725,7 +718,7 @@ class ComplexityAnalyser:
             spans = _question_spans(prepared.lowered, start)
             instruction = "".join(prepared.lowered[a:b] for a, b in spans)
             raw_instruction = "".join(prepared.text[a:b] for a, b in spans)
-            tokens = tuple(_WORD.findall(instruction))
+            tokens = tuple(WORD.findall(instruction))
             payload_chars = spans[-1][0] - spans[0][1] if len(spans) > 1 else 0
             options = prepared.lowered[start:end]
         cues = _DIMENSION_CUES.scan(

@@ -31,13 +31,7 @@ from ragged_graph.registry import ModelRegistry, build_registry
 from ragged_graph.registry.cards import Capability, Tier
 from ragged_graph.registry.hardware import HardwareProfile
 from ragged_graph.registry.registry import RegistryEntry, RegistrySnapshot
-from ragged_graph.routing.classifier import (
-    DocumentLike,
-    PreparedQuery,
-    TaskClassification,
-    TaskClassifier,
-    prepare_query,
-)
+from ragged_graph.routing.classifier import TaskClassification, TaskClassifier
 from ragged_graph.routing.complexity import ComplexityAnalyser, ComplexityAssessment
 from ragged_graph.routing.costs import (
     NO_COST_LIMIT,
@@ -64,6 +58,7 @@ from ragged_graph.routing.learned_strategy import LearnedStrategySelector
 from ragged_graph.routing.persona_files import persona_book
 from ragged_graph.routing.personas import PersonaOutcome
 from ragged_graph.routing.privacy import NOTHING_FOUND, PrivacyScan, scan_request
+from ragged_graph.routing.query_text import DocumentLike, PreparedQuery, prepare_query
 from ragged_graph.routing.retrieved_context import split_retrieved_context
 from ragged_graph.routing.selection import (
     Estimate,

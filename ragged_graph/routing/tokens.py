@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ragged_graph.routing.classifier import PreparedQuery
+from ragged_graph.routing.query_text import PreparedQuery
 
 __all__ = ["ANSWER_TOKEN_RESERVE", "CHARS_PER_TOKEN", "estimate_request_tokens", "estimate_tokens"]
 

@@ -20,8 +20,9 @@ from ragged_graph.learning.routellm import (
     evaluate_router,
     load_routellm_dataset,
 )
-from ragged_graph.routing.classifier import TaskClassifier, prepare_query
+from ragged_graph.routing.classifier import TaskClassifier
 from ragged_graph.routing.complexity import ComplexityAnalyser
+from ragged_graph.routing.query_text import prepare_query
 
 # tests/unit/learning/<this file>: parents[3] is the repository root.
 REPO_ROOT = Path(__file__).resolve().parents[3]

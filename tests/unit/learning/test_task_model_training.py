@@ -14,7 +14,8 @@ from ragged_graph.learning.task_model_training import (
     task_examples,
     train_task_model,
 )
-from ragged_graph.routing.classifier import PreparedQuery, TaskClassification, TaskClassifier
+from ragged_graph.routing.classifier import TaskClassification, TaskClassifier
+from ragged_graph.routing.query_text import PreparedQuery
 from ragged_graph.routing.task_model import TaskModel, default_task_model
 
 pytest.importorskip("sklearn")

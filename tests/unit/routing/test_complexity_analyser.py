@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from ragged_graph.registry.cards import Tier
-from ragged_graph.routing.classifier import TaskClassifier, prepare_query
+from ragged_graph.routing.classifier import TaskClassifier
 from ragged_graph.routing.complexity import (
     DEFAULT_WEIGHTS,
     DIMENSIONS,
@@ -16,6 +16,7 @@ from ragged_graph.routing.complexity import (
     TierThresholds,
     cap_score,
 )
+from ragged_graph.routing.query_text import prepare_query
 from ragged_graph.routing.task_types import TaskType
 
 CANBERRA = (

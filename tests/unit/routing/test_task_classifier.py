@@ -9,11 +9,10 @@ from langchain_core.documents import Document
 
 from ragged_graph.routing.classifier import (
     DOCUMENT_TRANSFORM_MIN_SCORE,
-    PreparedQuery,
     TaskClassification,
     TaskClassifier,
-    prepare_query,
 )
+from ragged_graph.routing.query_text import PreparedQuery, prepare_query
 from ragged_graph.routing.task_model import TaskModel
 from ragged_graph.routing.task_types import TaskType
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from ragged_graph.errors import LearnedModelError
-from ragged_graph.routing.classifier import prepare_query
+from ragged_graph.routing.query_text import prepare_query
 from ragged_graph.routing.task_model import (
     MODEL_FORMAT,
     TaskModel,
