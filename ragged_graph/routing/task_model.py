@@ -7,8 +7,9 @@ task types right and most misses had no decisive cue at all. This model, trained
 queries, reads every word: multinomial logistic regression over TF-IDF weighted words and
 word pairs of the instruction (sublinear counts, L2-normalised), as scikit-learn computes it.
 
-It is pure Python over a small JSON file (``data/task_model.json``, loaded on first use):
-scoring a query is a dictionary look-up per word and word pair, microseconds. Training
+It is pure Python over a small JSON file (``data/task_model.json``, read once, by the first
+classifier built; about 40 ms): scoring a query is a dictionary look-up per word and word
+pair, microseconds. Training
 (scikit-learn) is :mod:`ragged_graph.learning.task_model_training`, run by
 ``scripts/train_task_model.py``.
 """
