@@ -539,7 +539,7 @@ class LearningSettings(BaseModel):
     task_model: str | None = "builtin"
     """The learned task model that reads queries the classifier's cues are unsure of:
     ``builtin`` (shipped with the package), the path of a model file written by
-    ``scripts/train_task_model.py`` (``~`` is expanded), or null for the cues alone."""
+    ``ragged-graph learn-tasks`` (``~`` is expanded), or null for the cues alone."""
 
 
 class RouterConfig(BaseModel):

@@ -27,7 +27,7 @@ The hierarchy::
     │   ├── PrivacyGuardError (PermissionError)  refused: private data may not go to a cloud model
     │   └── ProviderServerError (RuntimeError)   any other server-side failure (5xx)
     ├── HardwareDetectionError (RuntimeError) a detection tool answered with garbage
-    ├── EvaluationDataError (ValueError)     a golden-set or RouteLLM data file is unusable
+    ├── EvaluationDataError (ValueError)     a golden, RouteLLM or labelled-query file is bad
     └── LearnedModelError (ValueError)       a learned router or task model file is unusable
 """
 
@@ -367,7 +367,8 @@ class AllModelsFailedError(NoModelAvailableError):
 
 
 class EvaluationDataError(RaggedGraphError, ValueError):
-    """An evaluation data file (the golden set, RouteLLM data) is missing or malformed.
+    """A data file (the golden set, RouteLLM data, your labelled queries) is missing or
+    malformed.
 
     The message names the file (and line, where there is one) and what was wrong.
     """

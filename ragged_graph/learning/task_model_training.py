@@ -24,33 +24,49 @@ The check
     :func:`cross_validate_by_writer` trains on everything but one corpus writer and classifies
     that writer's queries with the cues and the model together, as the classifier does: how
     the classifier does on people whose phrasing it has not seen.
+
+Your own data
+    :func:`load_labelled_queries` reads a JSON Lines file of your own labelled queries
+    (``{"query": ..., "task_type": ..., "documents": [...]}``, documents optional; task
+    types may be your own, as in ``tasks:`` of the config). ``ragged-graph learn-tasks``
+    trains a model on them (with the shipped data, unless told not to) and saves it for
+    ``learning.task_model``.
 """
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Final
 
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ragged_graph.errors import EvaluationDataError
 from ragged_graph.learning.golden import (
     GoldenCase,
     GoldenSplit,
     load_golden_set,
     parse_cases,
     read_data_file,
+    validation_problems,
 )
 from ragged_graph.routing.classifier import TaskClassification
 from ragged_graph.routing.query_text import PreparedQuery, prepare_query
 from ragged_graph.routing.task_model import TaskModel, model_features
-from ragged_graph.routing.task_types import TaskType
+from ragged_graph.routing.task_types import TaskType, validate_task_name
 
 __all__ = [
     "DEFAULT_MIN_DF",
     "DEFAULT_REGULARISATION",
+    "LabelledQuery",
     "TaskExample",
     "WriterScores",
     "cross_validate_by_writer",
+    "default_training_examples",
+    "labelled_examples",
+    "load_labelled_queries",
     "load_task_corpus",
     "task_examples",
     "train_task_model",
@@ -99,6 +115,70 @@ def task_examples(cases: Sequence[GoldenCase], *, source: str | None = None) -> 
                 tokens=prepared.instruction_tokens,
                 task_type=case.task_type,
                 source=source or case.id.partition("-")[0],
+            )
+        )
+    return examples
+
+
+class LabelledQuery(BaseModel):
+    """One line of a file of your own labelled queries."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid", use_attribute_docstrings=True)
+
+    query: str = Field(min_length=1)
+    """The query as a user wrote it."""
+    task_type: str
+    """Its task type: a built-in one or your own (lowercase snake_case)."""
+    documents: tuple[str, ...] = ()
+    """Retrieved documents that came with it, if any."""
+
+    @field_validator("task_type")
+    @classmethod
+    def _valid_task_name(cls, value: str) -> str:
+        return validate_task_name(value)
+
+
+def load_labelled_queries(path: str | Path) -> list[LabelledQuery]:
+    """Read a JSON Lines file of :class:`LabelledQuery`; :class:`EvaluationDataError` names
+    the file and line of anything wrong in it."""
+    source = Path(path)
+    try:
+        lines = source.read_text(encoding="utf-8").splitlines()
+    except OSError as exc:
+        raise EvaluationDataError(f"cannot read labelled queries {source}: {exc}") from exc
+    found: list[LabelledQuery] = []
+    for number, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            found.append(LabelledQuery.model_validate(json.loads(line)))
+        except json.JSONDecodeError as exc:
+            raise EvaluationDataError(f"{source}:{number}: not valid JSON: {exc.msg}") from exc
+        except ValidationError as exc:
+            problems = validation_problems(exc, whole="<line>")
+            raise EvaluationDataError(
+                f"{source}:{number}: {problems} (expected "
+                '{"query": "...", "task_type": "...", "documents": [...]})'
+            ) from exc
+    if not found:
+        raise EvaluationDataError(f"{source}: no labelled queries in it")
+    return found
+
+
+def labelled_examples(queries: Sequence[LabelledQuery], *, source: str) -> list[TaskExample]:
+    """Training examples from your own labelled queries (``rag_query`` left out, as in
+    :func:`task_examples`)."""
+    examples = []
+    for number, labelled in enumerate(queries, start=1):
+        if labelled.task_type == TaskType.RAG_QUERY:
+            continue
+        prepared = prepare_query(labelled.query, labelled.documents)
+        examples.append(
+            TaskExample(
+                id=f"{source}:{number}",
+                tokens=prepared.instruction_tokens,
+                task_type=labelled.task_type,
+                source=source,
             )
         )
     return examples

@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import pytest
 
+from ragged_graph.errors import EvaluationDataError
 from ragged_graph.learning.golden import GoldenCase, load_golden_set
 from ragged_graph.learning.task_model_training import (
     cross_validate_by_writer,
     default_training_examples,
+    labelled_examples,
+    load_labelled_queries,
     load_task_corpus,
     task_examples,
     train_task_model,
@@ -79,3 +84,30 @@ def test_each_writer_is_judged_by_a_model_trained_without_them() -> None:
     assert all(0.0 <= s.cues_only <= 1.0 and 0.0 <= s.with_model <= 1.0 for s in scores)
     assert seen.count(None) == 4  # every held-out query, with the cues alone
     assert seen.count(("math", "summarisation")) == 4
+
+
+def test_labelled_query_files_are_read_and_their_problems_named(tmp_path: Path) -> None:
+    good = tmp_path / "good.jsonl"
+    good.write_text(
+        '{"query": "is this clause enforceable", "task_type": "contract_review"}\n\n'
+        '{"query": "what does it say?", "task_type": "rag_query", "documents": ["..."]}\n',
+        encoding="utf-8",
+    )
+    queries = load_labelled_queries(good)
+    assert [q.task_type for q in queries] == ["contract_review", "rag_query"]
+    [example] = labelled_examples(queries, source="good")
+    assert (example.id, example.task_type) == ("good:1", "contract_review")
+
+    cases = {
+        "empty.jsonl": ("\n", "no labelled queries"),
+        "json.jsonl": ("{not json\n", "json.jsonl:1: not valid JSON"),
+        "name.jsonl": ('{"query": "x", "task_type": "Not A Name"}\n', "name.jsonl:1: task_type"),
+        "extra.jsonl": ('{"query": "x", "task_type": "math", "tier": "fast"}\n', "extra.jsonl:1"),
+    }
+    for name, (text, message) in cases.items():
+        path = tmp_path / name
+        path.write_text(text, encoding="utf-8")
+        with pytest.raises(EvaluationDataError, match=re.escape(message)):
+            load_labelled_queries(path)
+    with pytest.raises(EvaluationDataError, match="cannot read"):
+        load_labelled_queries(tmp_path / "missing.jsonl")
