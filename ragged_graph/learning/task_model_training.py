@@ -104,20 +104,27 @@ def load_task_corpus(path: str | Path | None = None) -> list[GoldenCase]:
 def task_examples(cases: Sequence[GoldenCase], *, source: str | None = None) -> list[TaskExample]:
     """Training examples from labelled cases: tune split only, ``rag_query`` left out.
     ``source`` names where they come from (default: the id's prefix before ``-``)."""
-    examples = []
-    for case in cases:
-        if case.split is not GoldenSplit.TUNE or case.task_type == TaskType.RAG_QUERY:
-            continue
-        prepared = prepare_query(case.query, case.documents)
-        examples.append(
-            TaskExample(
-                id=case.id,
-                tokens=prepared.instruction_tokens,
-                task_type=case.task_type,
-                source=source or case.id.partition("-")[0],
-            )
+    found = (
+        _example(
+            case.id, case.query, case.documents, case.task_type, source or case.id.partition("-")[0]
         )
-    return examples
+        for case in cases
+        if case.split is GoldenSplit.TUNE
+    )
+    return [example for example in found if example is not None]
+
+
+def _example(
+    id: str, query: str, documents: Sequence[str], task_type: str, source: str
+) -> TaskExample | None:
+    """One training example, or None for a ``rag_query`` (the model is never asked about
+    queries with retrieved documents, where the task is ``rag_query``)."""
+    if task_type == TaskType.RAG_QUERY:
+        return None
+    prepared = prepare_query(query, documents)
+    return TaskExample(
+        id=id, tokens=prepared.instruction_tokens, task_type=task_type, source=source
+    )
 
 
 class LabelledQuery(BaseModel):
@@ -168,20 +175,11 @@ def load_labelled_queries(path: str | Path) -> list[LabelledQuery]:
 def labelled_examples(queries: Sequence[LabelledQuery], *, source: str) -> list[TaskExample]:
     """Training examples from your own labelled queries (``rag_query`` left out, as in
     :func:`task_examples`)."""
-    examples = []
-    for number, labelled in enumerate(queries, start=1):
-        if labelled.task_type == TaskType.RAG_QUERY:
-            continue
-        prepared = prepare_query(labelled.query, labelled.documents)
-        examples.append(
-            TaskExample(
-                id=f"{source}:{number}",
-                tokens=prepared.instruction_tokens,
-                task_type=labelled.task_type,
-                source=source,
-            )
-        )
-    return examples
+    found = (
+        _example(f"{source}:{number}", q.query, q.documents, q.task_type, source)
+        for number, q in enumerate(queries, start=1)
+    )
+    return [example for example in found if example is not None]
 
 
 def default_training_examples() -> list[TaskExample]:
