@@ -536,6 +536,11 @@ class LearningSettings(BaseModel):
     """Fewest history examples (query text and feedback) to train on."""
     holdout_share: float = Field(default=0.2, gt=0, lt=1)
     """Newest share of the examples that judges a retrained router against the saved one."""
+    tier_model: str | None = None
+    """A learned tier model to turn the complexity analysis into a tier instead of the
+    ``tiers:`` thresholds: ``builtin`` (shipped with the package, fitted to the written tier
+    definitions), the path of a model file written by ``scripts/train_tier_model.py`` (``~``
+    is expanded), or null (the default) for the thresholds."""
     task_model: str | None = "builtin"
     """The learned task model that reads queries the classifier's cues are unsure of:
     ``builtin`` (shipped with the package), the path of a model file written by

@@ -81,6 +81,7 @@ from ragged_graph.routing.classifier import TaskClassification
 from ragged_graph.routing.cues import ANY_DIGIT, Cue, CueIndex
 from ragged_graph.routing.query_text import CJK, WORD, DocumentLike, PreparedQuery, prepare_query
 from ragged_graph.routing.task_types import TaskType
+from ragged_graph.routing.tier_model import TierModel, tier_features
 
 if TYPE_CHECKING:
     from ragged_graph.registry.cards import Tier
@@ -233,7 +234,8 @@ class ComplexityAssessment:
     """Complexity from 0 (trivial) to 10 (hardest), rounded to two decimals."""
 
     tier: Tier
-    """The tier the score calls for under the analyser's thresholds."""
+    """The tier the query calls for: the learned tier model's, or without one the score's
+    under the analyser's thresholds."""
 
     breakdown: dict[str, float]
     """Each dimension's value from 0 to 1 (see :data:`DIMENSIONS`)."""
@@ -638,15 +640,17 @@ class ComplexityAnalyser:
     ``thresholds`` decide the tiers; ``weights`` the score (default: calibrated values).
     """
 
-    __slots__ = ("_prior", "_thresholds", "_volume", "_weights")
+    __slots__ = ("_prior", "_thresholds", "_tier_model", "_volume", "_weights")
 
     def __init__(
         self,
         thresholds: TierThresholds | None = None,
         *,
         weights: ComplexityWeights | None = None,
+        tier_model: TierModel | None = None,
     ) -> None:
         self._thresholds = thresholds or TierThresholds()
+        self._tier_model = tier_model
         self._weights = weights or DEFAULT_WEIGHTS
         _tiers()  # pay the one-off import of the Tier enum here, not on the first query
         self._prior = self._weights.task_priors
@@ -692,13 +696,25 @@ class ComplexityAnalyser:
             contributions[dimension] = weight * value
         score = cap_score(prior + sum(contributions.values()))
         tier = self._thresholds.tier_for(score)
+        reason = _reason(score, tier, task, prior, contributions)
+        if self._tier_model is not None:
+            guess = self._tier_model.guess(
+                tier_features(breakdown, task or "", score, prepared.length)
+            )
+            if guess.tier is not tier:
+                reason = (
+                    f"{reason}; the learned tier model reads {guess.tier} "
+                    f"(p {guess.probability:.2f})"
+                )
+            tier = guess.tier
         return ComplexityAssessment(
-            score=score,
-            tier=tier,
-            breakdown=breakdown,
-            task_prior=prior,
-            reason=_reason(score, tier, task, prior, contributions),
+            score=score, tier=tier, breakdown=breakdown, task_prior=prior, reason=reason
         )
+
+    @property
+    def tier_model(self) -> TierModel | None:
+        """The learned tier model that decides the tier (None: the thresholds do)."""
+        return self._tier_model
 
     @staticmethod
     def breakdown(prepared: PreparedQuery) -> dict[str, float]:

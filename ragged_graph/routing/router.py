@@ -69,6 +69,7 @@ from ragged_graph.routing.selection import (
     select_model,
 )
 from ragged_graph.routing.task_model import load_task_model
+from ragged_graph.routing.tier_model import load_tier_model
 from ragged_graph.routing.tokens import (
     ANSWER_TOKEN_RESERVE,
     estimate_request_tokens,
@@ -131,7 +132,9 @@ class Router:
         self.classifier = TaskClassifier(
             self.config.tasks, task_model=load_task_model(self.config.learning.task_model)
         )
-        self.analyser = ComplexityAnalyser(self.config.tiers)
+        self.analyser = ComplexityAnalyser(
+            self.config.tiers, tier_model=load_tier_model(self.config.learning.tier_model)
+        )
         self.learned_strategy = LearnedStrategySelector(self.config)
         self.domains = DomainSelector(self.config.domains, self.config.fallbacks.max_chain_length)
         self._memo: dict[tuple[object, ...], _Memoised] = {}

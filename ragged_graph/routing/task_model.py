@@ -22,15 +22,15 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
 
-from ragged_graph.errors import LearnedModelError
+from ragged_graph.routing.model_files import ModelFile
 
 __all__ = [
     "MODEL_FORMAT",
+    "TASK_MODEL_FILE",
     "TaskGuess",
     "TaskModel",
     "default_task_model",
@@ -40,8 +40,6 @@ __all__ = [
 
 MODEL_FORMAT: Final = 1
 """Version of the model file's layout."""
-
-_DEFAULT_FILE: Final = "task_model.json"
 
 
 def model_features(tokens: Sequence[str]) -> list[str]:
@@ -192,50 +190,39 @@ class TaskModel:
     def from_json(cls, data: Mapping[str, Any], *, source: str = "task model") -> TaskModel:
         """Read a model from :meth:`to_json`'s form; :class:`LearnedModelError` if it is not
         one."""
-        if data.get("format") != MODEL_FORMAT:
-            raise _model_error(
-                source, f"has format {data.get('format')!r}, expected {MODEL_FORMAT}"
-            )
+        checked = TASK_MODEL_FILE.checked(data, source)
         try:
-            classes = data["classes"]
-            features = {name: (row[0], row[1:]) for name, row in dict(data["features"]).items()}
+            features = {name: (row[0], row[1:]) for name, row in dict(checked["features"]).items()}
             return cls(
-                classes=classes,
-                intercepts=data["intercepts"],
+                classes=checked["classes"],
+                intercepts=checked["intercepts"],
                 features=features,
-                details=data.get("details") or {},
+                details=checked.get("details") or {},
             )
         except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise _model_error(source, f"is not a task model ({exc})") from exc
+            raise TASK_MODEL_FILE.error(source, f"is not a task model ({exc})") from exc
 
     @classmethod
     def load(cls, path: Path | str) -> TaskModel:
         """Read a model file written by :meth:`save`."""
-        source = Path(path)
-        try:
-            data = json.loads(source.read_text(encoding="utf-8"))
-        except (OSError, json.JSONDecodeError) as exc:
-            raise _model_error(source, f"cannot be read ({exc})") from exc
-        if not isinstance(data, dict):
-            raise _model_error(source, "is not a task model (expected a JSON object)")
-        return cls.from_json(data, source=str(source))
+        data, source = TASK_MODEL_FILE.read(path)
+        return cls.from_json(data, source=source)
 
 
-def _model_error(source: Path | str, problem: str) -> LearnedModelError:
-    return LearnedModelError(
-        source,
-        problem,
-        kind="task model",
-        remedy="Train it again with scripts/train_task_model.py.",
-    )
+TASK_MODEL_FILE: Final = ModelFile(
+    kind="task model",
+    script="ragged-graph learn-tasks or scripts/train_task_model.py",
+    format=MODEL_FORMAT,
+    packaged="task_model.json",
+)
+"""The task model's file: its format and where the shipped one is."""
 
 
 @cache
 def default_task_model() -> TaskModel:
     """The model shipped with the package (read once)."""
-    shipped = resources.files("ragged_graph.routing.data").joinpath(_DEFAULT_FILE)
-    source = f"ragged_graph/routing/data/{_DEFAULT_FILE}"
-    return TaskModel.from_json(json.loads(shipped.read_text("utf-8")), source=source)
+    data, source = TASK_MODEL_FILE.read_packaged()
+    return TaskModel.from_json(data, source=source)
 
 
 def load_task_model(setting: str | None) -> TaskModel | None:

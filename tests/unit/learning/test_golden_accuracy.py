@@ -55,3 +55,17 @@ def test_tuning_split_is_not_worse_than_holdout_by_chance(report: GoldenReport) 
     assert tune.task_accuracy >= GOLDEN_TARGETS.task
     assert tune.tier_accuracy >= GOLDEN_TARGETS.tier
     assert tune.joint_accuracy >= GOLDEN_TARGETS.joint
+
+
+def test_with_the_learned_tier_model_the_holdout_tiers_are_as_measured() -> None:
+    # Opt-in (learning.tier_model: builtin): better tiers on the plain queries, worse on the
+    # persona cases, whose labels follow the thresholds' tiers (ragged_graph.routing.tier_model).
+    from ragged_graph.config import RouterConfig
+    from ragged_graph.learning.golden import router_predictor
+    from ragged_graph.routing.router import Router
+
+    router = Router(RouterConfig.model_validate({"learning": {"tier_model": "builtin"}}))
+    holdout = evaluate_golden(load_golden_set(), router_predictor(router)).split("holdout")
+    assert holdout.task_accuracy >= 0.911
+    assert holdout.tier_accuracy >= 0.782
+    assert holdout.joint_accuracy >= 0.725

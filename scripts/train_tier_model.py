@@ -1,0 +1,63 @@
+"""Train the learned tier model shipped in ``ragged_graph/routing/data/tier_model.json``.
+
+What and on which data: see :mod:`ragged_graph.learning.tier_model_training` (the golden
+set's plain tune cases by consensus label, and the task corpus; never the golden holdout).
+
+How to run (from the repository root; a few seconds; needs the ``learned`` extra)::
+
+    /work/venv/bin/python scripts/train_tier_model.py            # check only
+    /work/venv/bin/python scripts/train_tier_model.py --write    # and write the model
+
+What it prints
+    1. Leave-one-writer-out over the task corpus: for each of its four writers, tier agreement
+       of the score thresholds and of a model trained on everything but that writer.
+    2. The model trained on all of the data, and whether it equals the shipped file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from ragged_graph.learning.tier_model_training import (
+    DEFAULT_TIER_REGULARISATION,
+    cross_validate_tiers_by_writer,
+    default_tier_examples,
+    train_tier_model,
+)
+
+SHIPPED = Path(__file__).resolve().parents[1] / "ragged_graph/routing/data/tier_model.json"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--write", action="store_true", help="write the model to the package")
+    parser.add_argument("--regularisation", type=float, default=DEFAULT_TIER_REGULARISATION)
+    args = parser.parse_args()
+
+    examples = default_tier_examples()
+    scores = cross_validate_tiers_by_writer(examples, regularisation=args.regularisation)
+    print("leave-one-writer-out over the task corpus (tier agreement with the writer)")
+    print(f"{'writer':8} {'cases':>5} {'thresholds':>11} {'with model':>11}")
+    for row in scores:
+        print(f"{row.writer:8} {row.cases:5d} {row.thresholds:11.1%} {row.with_model:11.1%}")
+    cases = sum(row.cases for row in scores)
+    thresholds = sum(row.thresholds * row.cases for row in scores) / cases
+    with_model = sum(row.with_model * row.cases for row in scores) / cases
+    print(f"{'all':8} {cases:5d} {thresholds:11.1%} {with_model:11.1%}")
+
+    model = train_tier_model(examples, regularisation=args.regularisation)
+    print(f"\nmodel on all the data: {model.details['examples']} examples")
+    shipped = json.loads(SHIPPED.read_text(encoding="utf-8")) if SHIPPED.exists() else None
+    same = shipped == json.loads(json.dumps(model.to_json()))
+    print(f"shipped file {SHIPPED.name}: {'the same' if same else 'differs'}")
+    if args.write:
+        model.save(SHIPPED)
+        print(f"wrote {SHIPPED}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
