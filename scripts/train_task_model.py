@@ -18,7 +18,6 @@ What it prints
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
 
@@ -33,7 +32,7 @@ from ragged_graph.learning.task_model_training import (
 )
 from ragged_graph.routing.classifier import TaskClassification, TaskClassifier
 from ragged_graph.routing.query_text import PreparedQuery
-from ragged_graph.routing.task_model import TaskModel
+from ragged_graph.routing.task_model import TASK_MODEL_FILE, TaskModel
 
 SHIPPED = (
     Path(__file__).resolve().parents[1] / "ragged_graph" / "routing" / "data" / "task_model.json"
@@ -74,12 +73,10 @@ def main() -> int:
         f"\nmodel on all the data: {model.details['examples']} examples, "
         f"{model.feature_count} features, classes {', '.join(model.classes)}"
     )
-    shipped = json.loads(SHIPPED.read_text(encoding="utf-8")) if SHIPPED.exists() else None
-    same = shipped == json.loads(json.dumps(model.to_json()))
-    print(f"shipped file {SHIPPED.name}: {'the same' if same else 'differs'}")
+    same = TASK_MODEL_FILE.matches_shipped(model.to_json())
+    print(f"shipped file {TASK_MODEL_FILE.packaged}: {'the same' if same else 'differs'}")
     if args.write:
-        model.save(SHIPPED)
-        print(f"wrote {SHIPPED}")
+        print(f"wrote {model.save(TASK_MODEL_FILE.shipped_path())}")
     return 0
 
 

@@ -17,9 +17,7 @@ What it prints
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
 
 from ragged_graph.learning.tier_model_training import (
     DEFAULT_TIER_REGULARISATION,
@@ -27,8 +25,7 @@ from ragged_graph.learning.tier_model_training import (
     default_tier_examples,
     train_tier_model,
 )
-
-SHIPPED = Path(__file__).resolve().parents[1] / "ragged_graph/routing/data/tier_model.json"
+from ragged_graph.routing.tier_model import TIER_MODEL_FILE
 
 
 def main() -> int:
@@ -50,12 +47,10 @@ def main() -> int:
 
     model = train_tier_model(examples, regularisation=args.regularisation)
     print(f"\nmodel on all the data: {model.details['examples']} examples")
-    shipped = json.loads(SHIPPED.read_text(encoding="utf-8")) if SHIPPED.exists() else None
-    same = shipped == json.loads(json.dumps(model.to_json()))
-    print(f"shipped file {SHIPPED.name}: {'the same' if same else 'differs'}")
+    same = TIER_MODEL_FILE.matches_shipped(model.to_json())
+    print(f"shipped file {TIER_MODEL_FILE.packaged}: {'the same' if same else 'differs'}")
     if args.write:
-        model.save(SHIPPED)
-        print(f"wrote {SHIPPED}")
+        print(f"wrote {model.save(TIER_MODEL_FILE.shipped_path())}")
     return 0
 
 

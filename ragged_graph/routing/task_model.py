@@ -21,7 +21,6 @@ import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from typing import Any, Final
@@ -190,23 +189,21 @@ class TaskModel:
     def from_json(cls, data: Mapping[str, Any], *, source: str = "task model") -> TaskModel:
         """Read a model from :meth:`to_json`'s form; :class:`LearnedModelError` if it is not
         one."""
-        checked = TASK_MODEL_FILE.checked(data, source)
-        try:
-            features = {name: (row[0], row[1:]) for name, row in dict(checked["features"]).items()}
-            return cls(
-                classes=checked["classes"],
-                intercepts=checked["intercepts"],
-                features=features,
-                details=checked.get("details") or {},
-            )
-        except (KeyError, TypeError, ValueError, IndexError) as exc:
-            raise TASK_MODEL_FILE.error(source, f"is not a task model ({exc})") from exc
+        return TASK_MODEL_FILE.from_json(data, source)
 
     @classmethod
     def load(cls, path: Path | str) -> TaskModel:
         """Read a model file written by :meth:`save`."""
-        data, source = TASK_MODEL_FILE.read(path)
-        return cls.from_json(data, source=source)
+        return TASK_MODEL_FILE.load(path)
+
+
+def _parse(data: Mapping[str, Any]) -> TaskModel:
+    return TaskModel(
+        classes=data["classes"],
+        intercepts=data["intercepts"],
+        features={name: (row[0], row[1:]) for name, row in dict(data["features"]).items()},
+        details=data.get("details") or {},
+    )
 
 
 TASK_MODEL_FILE: Final = ModelFile(
@@ -214,21 +211,16 @@ TASK_MODEL_FILE: Final = ModelFile(
     script="ragged-graph learn-tasks or scripts/train_task_model.py",
     format=MODEL_FORMAT,
     packaged="task_model.json",
+    parse=_parse,
 )
 """The task model's file: its format and where the shipped one is."""
 
 
-@cache
 def default_task_model() -> TaskModel:
     """The model shipped with the package (read once)."""
-    data, source = TASK_MODEL_FILE.read_packaged()
-    return TaskModel.from_json(data, source=source)
+    return TASK_MODEL_FILE.shipped()
 
 
 def load_task_model(setting: str | None) -> TaskModel | None:
     """The model a ``learning.task_model`` setting names: ``builtin``, a file path, or None."""
-    if setting is None:
-        return None
-    if setting == "builtin":
-        return default_task_model()
-    return TaskModel.load(Path(setting).expanduser())
+    return TASK_MODEL_FILE.from_setting(setting)

@@ -23,7 +23,6 @@ import json
 import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 from typing import Any, Final
 
@@ -164,25 +163,24 @@ class TierModel:
     def from_json(cls, data: Mapping[str, Any], *, source: str = "tier model") -> TierModel:
         """Read a model from :meth:`to_json`'s form; :class:`LearnedModelError` if it is not
         one."""
-        checked = TIER_MODEL_FILE.checked(data, source)
-        try:
-            return cls(
-                tiers=checked["tiers"],
-                feature_names=checked["feature_names"],
-                mean=checked["mean"],
-                scale=checked["scale"],
-                coefficients=checked["coefficients"],
-                intercepts=checked["intercepts"],
-                details=checked.get("details") or {},
-            )
-        except (KeyError, TypeError, ValueError) as exc:
-            raise TIER_MODEL_FILE.error(source, f"is not a tier model ({exc})") from exc
+        return TIER_MODEL_FILE.from_json(data, source)
 
     @classmethod
     def load(cls, path: Path | str) -> TierModel:
         """Read a model file written by :meth:`save`."""
-        data, source = TIER_MODEL_FILE.read(path)
-        return cls.from_json(data, source=source)
+        return TIER_MODEL_FILE.load(path)
+
+
+def _parse(data: Mapping[str, Any]) -> TierModel:
+    return TierModel(
+        tiers=data["tiers"],
+        feature_names=data["feature_names"],
+        mean=data["mean"],
+        scale=data["scale"],
+        coefficients=data["coefficients"],
+        intercepts=data["intercepts"],
+        details=data.get("details") or {},
+    )
 
 
 TIER_MODEL_FILE: Final = ModelFile(
@@ -190,21 +188,16 @@ TIER_MODEL_FILE: Final = ModelFile(
     script="scripts/train_tier_model.py",
     format=TIER_MODEL_FORMAT,
     packaged="tier_model.json",
+    parse=_parse,
 )
 """The tier model's file: its format and where the shipped one is."""
 
 
-@cache
 def default_tier_model() -> TierModel:
     """The model shipped with the package (read once)."""
-    data, source = TIER_MODEL_FILE.read_packaged()
-    return TierModel.from_json(data, source=source)
+    return TIER_MODEL_FILE.shipped()
 
 
 def load_tier_model(setting: str | None) -> TierModel | None:
     """The model a ``learning.tier_model`` setting names: ``builtin``, a file path, or None."""
-    if setting is None:
-        return None
-    if setting == "builtin":
-        return default_tier_model()
-    return TierModel.load(Path(setting).expanduser())
+    return TIER_MODEL_FILE.from_setting(setting)
