@@ -244,33 +244,7 @@ class TaskClassifier:
             or decided.task_type not in self._builtin
         ):
             return decided
-        return self._consult_model(prepared, decided, scores)
-
-    def _consult_model(
-        self, prepared: PreparedQuery, decided: TaskClassification, scores: Mapping[str, float]
-    ) -> TaskClassification:
-        assert self._model is not None
-        guess = self._model.guess(prepared.instruction_tokens)
-        no_signal = decided.score < MIN_DECISIVE_SCORE
-        if guess is None or (not no_signal and guess.probability <= MODEL_MIN_PROBABILITY):
-            return decided
-        task = as_task_type(guess.task_type)
-        if task == decided.task_type and not no_signal:
-            return decided
-        why = (
-            "no task pattern was decisive"
-            if no_signal
-            else f"the cues were unsure ({decided.reason}, confidence {decided.confidence:.2f})"
-        )
-        runner_up = decided.task_type if not no_signal else as_task_type(guess.runner_up)
-        return TaskClassification(
-            task_type=task,
-            confidence=guess.probability,
-            score=round(scores.get(task, 0.0), 3),
-            runner_up=runner_up,
-            runner_up_score=round(scores.get(runner_up, 0.0), 3),
-            reason=f"the learned task model reads {task} (p {guess.probability:.2f}); {why}",
-        )
+        return _consult_model(self._model, prepared, decided, scores)
 
     def _with_documents(
         self, scores: dict[str, float], evidence: dict[str, list[PatternMatch]]
@@ -302,6 +276,36 @@ class TaskClassifier:
             runner_up_score=round(runner_up_score, 3),
             reason=_reason(TaskType.RAG_QUERY, rag_evidence),
         )
+
+
+def _consult_model(
+    model: TaskModel,
+    prepared: PreparedQuery,
+    decided: TaskClassification,
+    scores: Mapping[str, float],
+) -> TaskClassification:
+    """The learned task model's decision where it may overrule the cues' ``decided``."""
+    guess = model.guess(prepared.instruction_tokens)
+    no_signal = decided.score < MIN_DECISIVE_SCORE
+    if guess is None or (not no_signal and guess.probability <= MODEL_MIN_PROBABILITY):
+        return decided
+    task = as_task_type(guess.task_type)
+    if task == decided.task_type and not no_signal:
+        return decided
+    why = (
+        "no task pattern was decisive"
+        if no_signal
+        else f"the cues were unsure ({decided.reason}, confidence {decided.confidence:.2f})"
+    )
+    runner_up = decided.task_type if not no_signal else as_task_type(guess.runner_up)
+    return TaskClassification(
+        task_type=task,
+        confidence=guess.probability,
+        score=round(scores.get(task, 0.0), 3),
+        runner_up=runner_up,
+        runner_up_score=round(scores.get(runner_up, 0.0), 3),
+        reason=f"the learned task model reads {task} (p {guess.probability:.2f}); {why}",
+    )
 
 
 def _confidence(score: float, runner_up_score: float) -> float:
