@@ -28,6 +28,7 @@ from ragged_graph.learning.task_model_training import (
     cross_validate_by_writer,
     default_training_examples,
     load_task_corpus,
+    render_by_writer,
     train_task_model,
 )
 from ragged_graph.routing.classifier import TaskClassification, TaskClassifier
@@ -58,13 +59,7 @@ def main() -> int:
         min_df=args.min_df,
     )
     print("leave-one-writer-out over the task corpus (task accuracy)")
-    print(f"{'writer':8} {'cases':>5} {'cues only':>10} {'with model':>11}")
-    for row in scores:
-        print(f"{row.writer:8} {row.cases:5d} {row.cues_only:10.1%} {row.with_model:11.1%}")
-    cases = sum(row.cases for row in scores)
-    alone = sum(row.cues_only * row.cases for row in scores) / cases
-    with_model = sum(row.with_model * row.cases for row in scores) / cases
-    print(f"{'all':8} {cases:5d} {alone:10.1%} {with_model:11.1%}")
+    print(render_by_writer(scores, baseline="cues only"))
 
     model = train_task_model(
         default_training_examples(), regularisation=args.regularisation, min_df=args.min_df

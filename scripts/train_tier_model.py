@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from ragged_graph.learning.task_model_training import render_by_writer
 from ragged_graph.learning.tier_model_training import (
     DEFAULT_TIER_REGULARISATION,
     cross_validate_tiers_by_writer,
@@ -37,13 +38,7 @@ def main() -> int:
     examples = default_tier_examples()
     scores = cross_validate_tiers_by_writer(examples, regularisation=args.regularisation)
     print("leave-one-writer-out over the task corpus (tier agreement with the writer)")
-    print(f"{'writer':8} {'cases':>5} {'thresholds':>11} {'with model':>11}")
-    for row in scores:
-        print(f"{row.writer:8} {row.cases:5d} {row.thresholds:11.1%} {row.with_model:11.1%}")
-    cases = sum(row.cases for row in scores)
-    thresholds = sum(row.thresholds * row.cases for row in scores) / cases
-    with_model = sum(row.with_model * row.cases for row in scores) / cases
-    print(f"{'all':8} {cases:5d} {thresholds:11.1%} {with_model:11.1%}")
+    print(render_by_writer(scores, baseline="thresholds"))
 
     model = train_tier_model(examples, regularisation=args.regularisation)
     print(f"\nmodel on all the data: {model.details['examples']} examples")

@@ -68,6 +68,7 @@ __all__ = [
     "labelled_examples",
     "load_labelled_queries",
     "load_task_corpus",
+    "render_by_writer",
     "task_examples",
     "train_task_model",
 ]
@@ -237,16 +238,32 @@ def train_task_model(
 
 @dataclass(frozen=True, kw_only=True, slots=True)
 class WriterScores:
-    """Task accuracy on one held-out writer's queries."""
+    """Agreement with one held-out writer's labels: without and with a learned model."""
 
     writer: str
     """The corpus writer (``e1``...)."""
     cases: int
-    """Queries of that writer (``rag_query`` included)."""
-    cues_only: float
-    """Accuracy of the cue tables alone."""
+    """Queries of that writer."""
+    baseline: float
+    """Agreement without the model (the cues alone; the score thresholds)."""
     with_model: float
-    """Accuracy of the cues with the model trained without this writer."""
+    """Agreement with the model trained without this writer."""
+
+
+def render_by_writer(scores: Sequence[WriterScores], *, baseline: str) -> str:
+    """A table of ``scores``, one row a writer and a last row for all (weighted by cases);
+    ``baseline`` names the column without the model."""
+    width = max(len(baseline), 10)
+    lines = [f"{'writer':8} {'cases':>5} {baseline:>{width}} {'with model':>11}"]
+    for row in scores:
+        lines.append(
+            f"{row.writer:8} {row.cases:5d} {row.baseline:{width}.1%} {row.with_model:11.1%}"
+        )
+    cases = sum(row.cases for row in scores)
+    alone = sum(row.baseline * row.cases for row in scores) / cases
+    with_model = sum(row.with_model * row.cases for row in scores) / cases
+    lines.append(f"{'all':8} {cases:5d} {alone:{width}.1%} {with_model:11.1%}")
+    return "\n".join(lines)
 
 
 Classify = Callable[[PreparedQuery, TaskModel | None], TaskClassification]
@@ -284,7 +301,7 @@ def cross_validate_by_writer(
             WriterScores(
                 writer=writer,
                 cases=len(held_out),
-                cues_only=right_alone / len(held_out),
+                baseline=right_alone / len(held_out),
                 with_model=right_with / len(held_out),
             )
         )

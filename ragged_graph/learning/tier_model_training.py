@@ -29,6 +29,7 @@ from typing import Final
 
 from ragged_graph.learning.agreement import load_second_opinion
 from ragged_graph.learning.golden import GoldenCase, GoldenSplit
+from ragged_graph.learning.task_model_training import WriterScores
 from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.router import Router
 from ragged_graph.routing.tier_model import TierModel, tier_features
@@ -36,7 +37,6 @@ from ragged_graph.routing.tier_model import TierModel, tier_features
 __all__ = [
     "DEFAULT_TIER_REGULARISATION",
     "TierExample",
-    "TierWriterScores",
     "consensus_tiers",
     "cross_validate_tiers_by_writer",
     "default_tier_examples",
@@ -167,23 +167,9 @@ def train_tier_model(
     )
 
 
-@dataclass(frozen=True, kw_only=True, slots=True)
-class TierWriterScores:
-    """Tier agreement with one held-out writer's labels."""
-
-    writer: str
-    """The corpus writer (``e1``...)."""
-    cases: int
-    """Queries of that writer."""
-    thresholds: float
-    """Agreement of the analyser's score thresholds."""
-    with_model: float
-    """Agreement of the model trained without this writer."""
-
-
 def cross_validate_tiers_by_writer(
     examples: Sequence[TierExample], *, regularisation: float = DEFAULT_TIER_REGULARISATION
-) -> list[TierWriterScores]:
+) -> list[WriterScores]:
     """For each corpus writer: train on every other example, then compare tiers with that
     writer's labels."""
     writers = sorted({e.source for e in examples} - {"golden"})
@@ -194,10 +180,10 @@ def cross_validate_tiers_by_writer(
             [e for e in examples if e.source != writer], regularisation=regularisation
         )
         scores.append(
-            TierWriterScores(
+            WriterScores(
                 writer=writer,
                 cases=len(held_out),
-                thresholds=sum(e.threshold_tier == e.tier for e in held_out) / len(held_out),
+                baseline=sum(e.threshold_tier == e.tier for e in held_out) / len(held_out),
                 with_model=sum(model.guess(e.features).tier == e.tier for e in held_out)
                 / len(held_out),
             )

@@ -186,12 +186,6 @@ class TaskModel:
         return target
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], *, source: str = "task model") -> TaskModel:
-        """Read a model from :meth:`to_json`'s form; :class:`LearnedModelError` if it is not
-        one."""
-        return TASK_MODEL_FILE.from_json(data, source)
-
-    @classmethod
     def load(cls, path: Path | str) -> TaskModel:
         """Read a model file written by :meth:`save`."""
         return TASK_MODEL_FILE.load(path)

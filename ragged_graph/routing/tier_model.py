@@ -160,12 +160,6 @@ class TierModel:
         return target
 
     @classmethod
-    def from_json(cls, data: Mapping[str, Any], *, source: str = "tier model") -> TierModel:
-        """Read a model from :meth:`to_json`'s form; :class:`LearnedModelError` if it is not
-        one."""
-        return TIER_MODEL_FILE.from_json(data, source)
-
-    @classmethod
     def load(cls, path: Path | str) -> TierModel:
         """Read a model file written by :meth:`save`."""
         return TIER_MODEL_FILE.load(path)

@@ -81,7 +81,7 @@ def test_each_writer_is_judged_by_a_model_trained_without_them() -> None:
     scores = cross_validate_by_writer([], corpus, classify, min_df=1)
     assert [s.writer for s in scores] == ["w1", "w2"]
     assert all(s.cases == 2 for s in scores)
-    assert all(0.0 <= s.cues_only <= 1.0 and 0.0 <= s.with_model <= 1.0 for s in scores)
+    assert all(0.0 <= s.baseline <= 1.0 and 0.0 <= s.with_model <= 1.0 for s in scores)
     assert seen.count(None) == 4  # every held-out query, with the cues alone
     assert seen.count(("math", "summarisation")) == 4
 

@@ -55,4 +55,4 @@ def test_each_writer_is_judged_by_a_model_trained_without_them() -> None:
         assert score.cases >= 140
         # The measured figures (scripts/train_tier_model.py): the model is well ahead of the
         # thresholds for every held-out writer.
-        assert score.with_model >= score.thresholds + 0.08
+        assert score.with_model >= score.baseline + 0.08
