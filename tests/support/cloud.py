@@ -11,7 +11,7 @@ from ragged_graph.registry.sources.builtin import BuiltinSource
 from ragged_graph.registry.sources.cloud import CloudSource
 from ragged_graph.registry.sources.ollama import OllamaSource
 from ragged_graph.routing.router import Router
-from tests.support.registries import _serving, budget
+from tests.support.registries import budget, serving
 
 __all__ = ["CLOUD_MODELS", "cloud_config", "hybrid_router"]
 
@@ -62,7 +62,7 @@ def hybrid_router(
     """A router over local models installed on one (mock) host and the cloud models."""
     config = config if config is not None else cloud_config(**extra)
     host = OllamaSource(
-        "http://ollama.test", host="box", transport=_serving(list(installed), list(loaded))
+        "http://ollama.test", host="box", transport=serving(list(installed), list(loaded))
     )
     registry = ModelRegistry(
         budget=budget(memory_gb),

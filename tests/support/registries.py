@@ -18,7 +18,8 @@ def budget(gb: float) -> MemoryBudget:
     return MemoryBudget(budget_gb=gb, accelerator="cpu", rule=f"test budget of {gb} GB")
 
 
-def _serving(installed: Iterable[str], loaded: Iterable[str]) -> httpx.MockTransport:
+def serving(installed: Iterable[str], loaded: Iterable[str] = ()) -> httpx.MockTransport:
+    """An Ollama host with ``installed`` (built-in tags, their cards' sizes) and ``loaded``."""
     sizes = {card.name: card.memory_gb / 1.2 for card in BUILTIN_CARDS}
     tags = [
         {
@@ -42,21 +43,27 @@ def _serving(installed: Iterable[str], loaded: Iterable[str]) -> httpx.MockTrans
     return httpx.MockTransport(handle)
 
 
+def refusing() -> httpx.MockTransport:
+    """An Ollama host that refuses every connection."""
+
+    def refuse(request: httpx.Request) -> httpx.Response:
+        raise httpx.ConnectError("refused", request=request)
+
+    return httpx.MockTransport(refuse)
+
+
 def registry_with_installed(
     installed: Iterable[str], *, memory_gb: float = 64, loaded: Iterable[str] = ()
 ) -> ModelRegistry:
     """A registry whose one host has exactly ``installed`` (built-in tags) installed."""
-    host = OllamaSource("http://ollama.test", host="box", transport=_serving(installed, loaded))
+    host = OllamaSource("http://ollama.test", host="box", transport=serving(installed, loaded))
     return ModelRegistry(budget=budget(memory_gb), hosts=[host])
 
 
 def offline_registry(*, memory_gb: float = 64) -> ModelRegistry:
     """A registry whose host never answers: availability unknown, every card assumed."""
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    host = OllamaSource("http://127.0.0.1:9", host="gone", transport=httpx.MockTransport(refuse))
+    host = OllamaSource("http://127.0.0.1:9", host="gone", transport=refusing())
     return ModelRegistry(budget=budget(memory_gb), hosts=[host])
 
 

@@ -1,20 +1,15 @@
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from ragged_graph.errors import UnknownModelError
 from ragged_graph.registry.cards import CardOrigin, ModelCardSpec, Tier
-from ragged_graph.registry.hardware import MemoryBudget
 from ragged_graph.registry.registry import ModelRegistry
 from ragged_graph.registry.sources.config_file import ConfigFileSource
 from ragged_graph.registry.sources.ollama import OllamaSource
+from tests.support.registries import budget, refusing
 
 from .test_registry_sources import fake_ollama, show, tag
-
-
-def budget(gb: float) -> MemoryBudget:
-    return MemoryBudget(budget_gb=gb, accelerator="cpu", rule=f"test budget {gb} GB")
 
 
 def registry_with(
@@ -31,11 +26,7 @@ def registry_with(
             ps=[{"name": "qwen2.5:7b", "size": 6_000_000_000, "size_vram": 0}],
         )
     else:
-
-        def refuse(request: httpx.Request) -> httpx.Response:
-            raise httpx.ConnectError("refused", request=request)
-
-        transport = httpx.MockTransport(refuse)
+        transport = refusing()
     host = OllamaSource("http://ollama.test", host="box", transport=transport)
     source = ConfigFileSource(overrides) if overrides else None
     return ModelRegistry(budget=budget(gb), hosts=[host], overrides=source)

@@ -12,6 +12,7 @@ from ragged_graph.registry.cards import Capability, CardOrigin, ModelCard, Model
 from ragged_graph.registry.sources.builtin import BUILTIN_CARDS, BuiltinSource
 from ragged_graph.registry.sources.config_file import ConfigFileSource
 from ragged_graph.registry.sources.ollama import OllamaSource, infer_card, parse_parameter_size
+from tests.support.registries import refusing
 
 # Tags that exist in Ollama's library (SPEC section 4); none of the roadmap's invented ones.
 REAL_TAGS = {
@@ -209,10 +210,7 @@ def test_inventory_is_cached_for_the_ttl() -> None:
 
 
 def test_unreachable_server_is_a_state_not_an_error() -> None:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("connection refused", request=request)
-
-    source = OllamaSource("http://127.0.0.1:9", transport=httpx.MockTransport(refuse))
+    source = OllamaSource("http://127.0.0.1:9", transport=refusing())
     inventory = source.inventory()
     assert inventory.reachable is False
     assert "ConnectError" in (inventory.error or "")

@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from ragged_graph.config import EnsembleSettings, RouterConfig
@@ -10,7 +9,7 @@ from ragged_graph.registry.sources.config_file import ConfigFileSource
 from ragged_graph.registry.sources.ollama import OllamaSource
 from ragged_graph.routing.ensemble import Role, ensemble_wanted, role_request
 from ragged_graph.routing.router import RouteOptions, Router
-from tests.support.registries import budget, registry_with_installed
+from tests.support.registries import budget, registry_with_installed, serving
 
 ARCHITECTURE = (
     "Analyse the architectural trade-offs between microservices and a monolith for a payments "
@@ -20,13 +19,7 @@ INSTALLED = ["llama3.2:3b", "qwen2.5:7b", "qwen2.5:14b", "llama3.3:70b", "qwen2.
 
 
 def _serving(installed: list[str]) -> OllamaSource:
-    tags = [{"name": tag, "model": tag, "size": 4_000_000_000, "details": {}} for tag in installed]
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        models = tags if request.url.path == "/api/tags" else []
-        return httpx.Response(200, json={"models": models})
-
-    return OllamaSource("http://box.test", host="box", transport=httpx.MockTransport(handle))
+    return OllamaSource("http://box.test", host="box", transport=serving(installed))
 
 
 POLICY = EnsembleSettings(

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 
-import httpx
 import pytest
 
 from ragged_graph.config import RouterConfig
@@ -10,35 +9,19 @@ from ragged_graph.registry.registry import ModelRegistry, RegistryEntry, Registr
 from ragged_graph.registry.sources.ollama import OllamaSource
 from ragged_graph.routing.fleet import HostSignals, choose_host, rank_hosts
 from ragged_graph.routing.router import Router
-from tests.support.registries import budget
+from tests.support.registries import budget, refusing, serving
 
 MODEL = "qwen2.5:7b"
 
 
 def _host(name: str, installed: Sequence[str], loaded: Sequence[str] = ()) -> OllamaSource:
-    tags = [
-        {"name": tag, "model": tag, "size": 4_000_000_000, "digest": f"sha-{tag}", "details": {}}
-        for tag in installed
-    ]
-    ps = [{"name": tag, "size": 1, "size_vram": 1} for tag in loaded]
-
-    def handle(request: httpx.Request) -> httpx.Response:
-        if request.url.path == "/api/tags":
-            return httpx.Response(200, json={"models": tags})
-        if request.url.path == "/api/ps":
-            return httpx.Response(200, json={"models": ps})
-        return httpx.Response(404, json={"error": "not found"})
-
     return OllamaSource(
-        f"http://{name}.test:11434", host=name, transport=httpx.MockTransport(handle)
+        f"http://{name}.test:11434", host=name, transport=serving(installed, loaded)
     )
 
 
 def _gone(name: str) -> OllamaSource:
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    return OllamaSource(f"http://{name}.test:9", host=name, transport=httpx.MockTransport(refuse))
+    return OllamaSource(f"http://{name}.test:9", host=name, transport=refusing())
 
 
 def fleet(*hosts: OllamaSource) -> ModelRegistry:

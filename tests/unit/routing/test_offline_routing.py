@@ -7,8 +7,6 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import ClassVar
 
-import httpx
-
 from ragged_graph.config import RouterConfig
 from ragged_graph.providers.embedded import EMBEDDED_MODEL_NAME
 from ragged_graph.registry.cards import CardOrigin, ModelCard
@@ -20,7 +18,7 @@ from ragged_graph.registry.sources.embedded import embedded_card
 from ragged_graph.registry.sources.ollama import OllamaSource
 from ragged_graph.routing.router import RouteOptions, Router
 from tests.support.cloud import CLOUD_MODELS, cloud_config
-from tests.support.registries import budget
+from tests.support.registries import budget, refusing
 
 HARD = (
     "Analyse the architectural trade-offs between event sourcing and a CRUD design for a "
@@ -39,10 +37,7 @@ class _Embedded(ModelSource):
 def offline_router(*, embedded: bool = True, config: RouterConfig | None = None) -> Router:
     config = config if config is not None else cloud_config()
 
-    def refuse(request: httpx.Request) -> httpx.Response:
-        raise httpx.ConnectError("refused", request=request)
-
-    host = OllamaSource("http://127.0.0.1:9", host="gone", transport=httpx.MockTransport(refuse))
+    host = OllamaSource("http://127.0.0.1:9", host="gone", transport=refusing())
     sources: list[ModelSource] = [
         BuiltinSource(),
         CloudSource(config.cloud, installed=lambda _provider: True),
