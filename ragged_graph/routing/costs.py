@@ -191,28 +191,21 @@ def cost_limit_for(
             )
         )
     if ledger is not None and budgets.daily_usd is not None:
-        spent = ledger.spent_today()
-        left = max(0.0, budgets.daily_usd - spent)
-        candidates.append(
-            CostLimit(
-                limit_usd=left,
-                source="daily budget",
-                detail=f"daily budget ${budgets.daily_usd:.2f}: ${spent:.4f} spent, "
-                f"${left:.4f} left",
-            )
-        )
+        candidates.append(_budget_left("daily budget", budgets.daily_usd, ledger.spent_today()))
     if ledger is not None and budgets.per_session_usd is not None and session_id:
         spent = ledger.spent_in_session(session_id)
-        left = max(0.0, budgets.per_session_usd - spent)
-        candidates.append(
-            CostLimit(
-                limit_usd=left,
-                source="session budget",
-                detail=f"session budget ${budgets.per_session_usd:.2f}: ${spent:.4f} spent, "
-                f"${left:.4f} left",
-            )
-        )
+        candidates.append(_budget_left("session budget", budgets.per_session_usd, spent))
     if not candidates:
         return NO_COST_LIMIT
     # The tightest wins; on a tie a budget (the reason to report) beats the request's limit.
     return min(candidates, key=lambda limit: (limit.limit_usd, limit.source == "cost_limit"))
+
+
+def _budget_left(name: str, cap_usd: float, spent_usd: float) -> CostLimit:
+    """What budget ``name`` of ``cap_usd`` leaves after ``spent_usd``, as a cost limit."""
+    left = max(0.0, cap_usd - spent_usd)
+    return CostLimit(
+        limit_usd=left,
+        source=name,
+        detail=f"{name} ${cap_usd:.2f}: ${spent_usd:.4f} spent, ${left:.4f} left",
+    )

@@ -45,6 +45,16 @@ def config_for(server: OllamaServer, tmp_path: Path, **experiment: Any) -> Route
     )
 
 
+def remote_variant_config(server: OllamaServer, tmp_path: Path) -> RouterConfig:
+    """Variant ``medium`` names the host's 14b, said to be someone else's machine: not local."""
+    return config_for(
+        server,
+        tmp_path,
+        variants={"small": {}, "medium": {"model": "qwen2.5:14b"}},
+        models=[{"name": "qwen2.5:14b", "local": False}],
+    )
+
+
 def keys_per_variant(config: RouterConfig) -> dict[str, str]:
     """A session key that lands in each variant."""
     settings = config.experiments[EXPERIMENT]
@@ -218,13 +228,7 @@ def test_requests_that_set_what_the_variants_change_stay_out(
 def test_a_local_only_request_never_goes_to_a_variants_remote_model(
     ollama_server: OllamaServer, tmp_path: Path
 ) -> None:
-    config = config_for(
-        ollama_server,
-        tmp_path,
-        variants={"small": {}, "medium": {"model": "qwen2.5:14b"}},
-        # Say this host's 14b is someone else's machine: not local.
-        models=[{"name": "qwen2.5:14b", "local": False}],
-    )
+    config = remote_variant_config(ollama_server, tmp_path)
     graph, services = graph_over(config)
     key = keys_per_variant(config)["medium"]
     out = graph.invoke(
@@ -258,12 +262,7 @@ def test_the_variant_is_on_the_trace(
 
 
 async def test_async_runs_assign_the_same_way(ollama_server: OllamaServer, tmp_path: Path) -> None:
-    config = config_for(
-        ollama_server,
-        tmp_path,
-        variants={"small": {}, "medium": {"model": "qwen2.5:14b"}},
-        models=[{"name": "qwen2.5:14b", "local": False}],
-    )
+    config = remote_variant_config(ollama_server, tmp_path)
     graph, services = graph_over(config)
     key = keys_per_variant(config)["medium"]
     public = await graph.ainvoke({"query": QUESTION}, config={"configurable": {"session_id": key}})
