@@ -175,7 +175,7 @@ class TaskClassifier:
     another :class:`~ragged_graph.routing.task_model.TaskModel`, or None for cues alone.
     """
 
-    __slots__ = ("_builtin", "_extra", "_model", "_tasks")
+    __slots__ = ("_extra", "_model", "_tasks")
 
     def __init__(
         self,
@@ -198,7 +198,6 @@ class TaskClassifier:
         self._extra = tuple(extra)
         self._tasks = tuple(dict.fromkeys([*TASK_CUES.names, *(t for t, _ in extra)]))
         self._model = default_task_model() if task_model == "builtin" else task_model
-        self._builtin = frozenset(TASK_CUES.names)
 
     @property
     def task_model(self) -> TaskModel | None:
@@ -241,7 +240,7 @@ class TaskClassifier:
         if (
             self._model is None
             or decided.confidence >= MODEL_CONSULTED_BELOW
-            or decided.task_type not in self._builtin
+            or decided.task_type not in TASK_ORDER  # a custom task from extra_patterns
         ):
             return decided
         return _consult_model(self._model, prepared, decided, scores)

@@ -35,7 +35,16 @@ __all__ = ["HistoryLearner", "learn_speeds", "spend_of_others"]
 
 logger = logging.getLogger("ragged_graph.telemetry.learned")
 
-_COLUMNS = ("time", "answered_by", "attempts", "tokens_per_s", "outcome")
+_COLUMNS = (
+    "time",
+    "request_id",
+    "session_id",
+    "cost_usd",
+    "answered_by",
+    "attempts",
+    "tokens_per_s",
+    "outcome",
+)
 
 
 def learn_speeds(
@@ -147,14 +156,22 @@ class HistoryLearner:
     def refresh(self) -> None:
         """Read the spend baseline and rebuild the learned speeds; never raises."""
         now = datetime.fromtimestamp(self._clock(), UTC)
+        start_of_day = datetime.combine(now.date(), datetime.min.time(), UTC)
+        learn_from = now - self._window
+        # One read serves both: the spend of today and of the window, the speeds of the window.
+        since = min(start_of_day, learn_from)
         try:
-            store = self._history()
-            self._read_spend(store, now)
-            rows = store.rows(now - self._window, columns=_COLUMNS)
+            rows = self._history().rows(since, columns=_COLUMNS)
         except Exception:
             logger.exception("routing history: could not read it to learn from")
             return
-        answered = [row for row in rows if row.get("outcome") == "answered"]
+        ledger = self._router.spend
+        by_day, by_session = spend_of_others(rows, own=ledger.own_requests())
+        ledger.set_baseline(by_day=by_day, by_session=by_session)
+        ledger.forget_requests_before(since.date())
+        answered = [
+            row for row in rows if row.get("outcome") == "answered" and row["time"] >= learn_from
+        ]
         try:
             # Looking up the models' cards may ask the Ollama hosts for their inventories.
             speeds = learn_speeds(answered, self._card, smoothing=self._smoothing)
@@ -163,15 +180,6 @@ class HistoryLearner:
             return
         with self._lock:
             self._router.latency_stats = LatencyStats(speeds=speeds)
-
-    def _read_spend(self, store: HistoryStore, now: datetime) -> None:
-        ledger = self._router.spend
-        start_of_day = datetime.combine(now.date(), datetime.min.time(), UTC)
-        since = min(start_of_day, now - self._window)
-        rows = store.rows(since, columns=("time", "request_id", "session_id", "cost_usd"))
-        by_day, by_session = spend_of_others(rows, own=ledger.own_requests())
-        ledger.set_baseline(by_day=by_day, by_session=by_session)
-        ledger.forget_requests_before(since.date())
 
     def _card(self, name: str) -> ModelCard | None:
         for entry in self._router.registry.snapshot().entries:
