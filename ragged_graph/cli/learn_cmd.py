@@ -96,13 +96,6 @@ def learn_tasks(
         examples = default_training_examples() if builtin_data else []
         for path in data or ():
             examples += labelled_examples(load_labelled_queries(path), source=str(path))
-        if len({example.task_type for example in examples}) < 2:
-            raise LearnedModelError(
-                target,
-                "needs labelled queries of at least two task types (rag_query ones do not count)",
-                kind="task model",
-                remedy="Give --data files with more task types, or keep --builtin-data.",
-            )
         try:
             model = train_task_model(examples)
         except ImportError as exc:

@@ -43,7 +43,7 @@ from typing import Final
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ragged_graph.errors import EvaluationDataError
+from ragged_graph.errors import EvaluationDataError, LearnedModelError
 from ragged_graph.learning.golden import (
     GoldenCase,
     GoldenSplit,
@@ -201,7 +201,13 @@ def train_task_model(
 
     labels = [example.task_type for example in examples]
     if len(set(labels)) < 2:
-        raise ValueError("training a task model needs examples of at least two task types")
+        raise LearnedModelError(
+            None,
+            "needs labelled queries of at least two task types (rag_query ones do not count)",
+            kind="task model",
+            remedy="Add queries of more task types (ragged-graph learn-tasks: more --data "
+            "files, or keep --builtin-data).",
+        )
     vectoriser = TfidfVectorizer(
         analyzer=model_features, sublinear_tf=True, min_df=min_df, lowercase=False
     )
