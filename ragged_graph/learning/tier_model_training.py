@@ -102,7 +102,7 @@ def tier_examples(
             continue
         prepared = router.prepare(case.query, case.documents)
         task = router.classify(prepared)
-        assessment = router.analyser.assess(prepared, task_type=task)
+        assessment = router.assess(prepared, task)
         examples.append(
             TierExample(
                 id=case.id,
