@@ -357,8 +357,11 @@ class CueIndex:
         opening: bool,
     ) -> None:
         count = len(tokens)
+        cached = self._cache.get
         for position, token in enumerate(tokens):
-            candidates = self._candidates(token)
+            candidates = cached(token)
+            if candidates is None:
+                candidates = self._candidates(token)
             if not candidates:
                 continue
             for cue_index, rest, cue in candidates:

@@ -29,6 +29,8 @@ _TAGGED = re.compile(
     r"<(context|documents|docs|sources|retrieved_context)>\s*(?P<body>.*?)\s*</\1>",
     re.IGNORECASE | re.DOTALL,
 )
+# Words of which one is in every tag and label below: without one, the costly scans are skipped.
+_LABEL_WORDS = ("context", "doc", "sources", "passages")
 _LABEL = r"(?:retrieved )?(?:context|documents|sources|passages|retrieved documents)"
 # The label starts its line ("Context: ...") or ends it ("... the following context:").
 _LABELLED = re.compile(
@@ -60,7 +62,11 @@ def _documents(body: str) -> tuple[str, ...]:
 
 def split_retrieved_context(text: str) -> SplitPrompt:
     """Split ``text`` into question and retrieved documents (see the module docstring)."""
-    match = _TAGGED.search(text) or _LABELLED.search(text)
+    match = None
+    if ":" in text or "</" in text:
+        folded = text.casefold()
+        if any(label in folded for label in _LABEL_WORDS):
+            match = _TAGGED.search(text) or _LABELLED.search(text)
     if match is None or len(match.group("body").strip()) < _MIN_CONTEXT_CHARS:
         return SplitPrompt(question=text)
     documents = _documents(match.group("body"))

@@ -304,8 +304,9 @@ class Router:
             first_ms, total_ms = estimate.latency.first_token_ms, estimate.latency.total_ms
         else:
             cost, first_ms, total_ms = self._figures(selection.entry, input_tokens, output_tokens)
-        # Every field comes from validated cards and results: skip re-validating on the hot path.
-        return RoutingDecision.model_construct(
+        # Validating is cheaper than model_construct here (pydantic-core's validator against
+        # a Python loop over the 28 fields), and it checks the fields besides.
+        return RoutingDecision(
             model=card.name,
             provider=card.provider,
             host=host_name,

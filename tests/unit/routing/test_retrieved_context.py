@@ -16,8 +16,11 @@ DOCS = "The Eiffel Tower is 330 metres tall.\n\nIt was completed in 1889 for the
         "retrieved context to answer the question.\nQuestion: How tall is the Eiffel Tower? \n"
         f"Context: {DOCS} \nAnswer:",
         f"<context>\n{DOCS}\n</context>\nQuestion: How tall is the Eiffel Tower?",
+        f"SOURCES:\n{DOCS}\n\nQUESTION: How tall is the Eiffel Tower?",
+        f"<DOCS>{DOCS}</DOCS>\nQuestion: How tall is the Eiffel Tower?",
+        f"Retrieved Passages:\n{DOCS}\nQuery: How tall is the Eiffel Tower?",
     ],
-    ids=["following-context", "rlm-rag-prompt", "tagged"],
+    ids=["following-context", "rlm-rag-prompt", "tagged", "upper-case", "docs-tag", "passages"],
 )
 def test_common_rag_prompts_are_split(prompt: str) -> None:
     split = split_retrieved_context(prompt)
