@@ -38,12 +38,13 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final
 
+from ragged_graph.routing.query_text import document_text
+
 __all__ = [
     "PRIVACY_KINDS",
     "PRIVATE_DOCUMENT",
     "PrivacyScan",
     "document_is_private",
-    "document_text",
     "luhn_valid",
     "scan_request",
     "scan_text",
@@ -272,17 +273,6 @@ def document_is_private(document: object) -> bool:
         if isinstance(label, str) and label.strip().lower() in _PRIVATE_LABELS:
             return True
     return False
-
-
-def document_text(document: object) -> str:
-    """The text of a document: a string, a LangChain ``Document``, or a mapping with
-    ``page_content`` (or ``text``)."""
-    if isinstance(document, str):
-        return document
-    content = getattr(document, "page_content", None)
-    if content is None and isinstance(document, Mapping):
-        content = document.get("page_content", document.get("text"))
-    return content if isinstance(content, str) else str(document)
 
 
 def scan_request(texts: Iterable[str], documents: Iterable[object] = ()) -> PrivacyScan:

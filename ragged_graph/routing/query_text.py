@@ -13,7 +13,7 @@ instruction and what is material to work on:
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Final, Protocol, runtime_checkable
 
@@ -44,10 +44,13 @@ class DocumentLike(Protocol):
 
 
 def document_text(document: str | DocumentLike | object) -> str:
-    """The text of a retrieved document: a string, or a LangChain ``Document``'s content."""
+    """The text of a retrieved document: a string, a LangChain ``Document``, or a mapping with
+    ``page_content`` (or ``text``)."""
     if isinstance(document, str):
         return document
     content = getattr(document, "page_content", None)
+    if content is None and isinstance(document, Mapping):
+        content = document.get("page_content", document.get("text"))
     return content if isinstance(content, str) else str(document)
 
 

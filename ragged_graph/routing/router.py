@@ -58,7 +58,12 @@ from ragged_graph.routing.learned_strategy import LearnedStrategySelector
 from ragged_graph.routing.persona_files import persona_book
 from ragged_graph.routing.personas import PersonaOutcome
 from ragged_graph.routing.privacy import NOTHING_FOUND, PrivacyScan, scan_request
-from ragged_graph.routing.query_text import DocumentLike, PreparedQuery, prepare_query
+from ragged_graph.routing.query_text import (
+    DocumentLike,
+    PreparedQuery,
+    document_text,
+    prepare_query,
+)
 from ragged_graph.routing.retrieved_context import split_retrieved_context
 from ragged_graph.routing.selection import (
     Estimate,
@@ -138,6 +143,7 @@ class Router:
         self.learned_strategy = LearnedStrategySelector(self.config)
         self.domains = DomainSelector(self.config.domains, self.config.fallbacks.max_chain_length)
         self._memo: dict[tuple[object, ...], _Memoised] = {}
+        self._last_prepared: tuple[str, tuple[str, ...], PreparedQuery] | None = None
         self._memo_snapshot: RegistrySnapshot | None = None
         self._windows: list[int] = []
         self._cloud_possible = False
@@ -166,10 +172,19 @@ class Router:
 
     def prepare(self, query: str, documents: Documents | None = None) -> PreparedQuery:
         """Ready ``query`` for the steps; retrieved documents formatted into it are split out."""
+        texts = tuple(document_text(document) for document in documents) if documents else ()
+        last = self._last_prepared
+        if last is not None and last[0] == query and last[1] == texts:
+            return last[2]
         split = split_retrieved_context(query)
         if split.documents:
-            return prepare_query(split.question, [*(documents or ()), *split.documents])
-        return prepare_query(query, documents)
+            prepared = prepare_query(split.question, [*texts, *split.documents])
+        else:
+            prepared = prepare_query(query, texts)
+        # The graph's nodes each prepare their run's query: keeping the last one (immutable)
+        # lets a run prepare it once. One tuple, replaced whole, so threads may share it.
+        self._last_prepared = (query, texts, prepared)
+        return prepared
 
     def classify(self, prepared: PreparedQuery) -> TaskClassification:
         return self.classifier.classify(prepared, prepared.documents)

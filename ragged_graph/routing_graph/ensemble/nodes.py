@@ -24,7 +24,7 @@ from langgraph.runtime import Runtime
 from pydantic import ValidationError
 
 from ragged_graph.routing.ensemble import Role
-from ragged_graph.routing.privacy import document_text
+from ragged_graph.routing.query_text import document_text
 from ragged_graph.routing_graph.convert import context_of, message_text
 from ragged_graph.routing_graph.ensemble.calls import RoleCaller, RoleResult
 from ragged_graph.routing_graph.ensemble.state import EnsembleState

@@ -60,7 +60,8 @@ from ragged_graph.providers.errors import PROVIDER_FAILURES, is_transient, to_pr
 from ragged_graph.providers.health import HealthTracker
 from ragged_graph.providers.load import HostLoad
 from ragged_graph.registry.cards import ModelCard
-from ragged_graph.routing.privacy import document_text, scan_request
+from ragged_graph.routing.privacy import scan_request
+from ragged_graph.routing.query_text import document_text
 from ragged_graph.routing_graph.convert import context_of, message_text
 from ragged_graph.routing_graph.report import report_request
 from ragged_graph.routing_graph.services import Services, ServicesProvider

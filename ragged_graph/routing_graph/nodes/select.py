@@ -12,7 +12,7 @@ from langgraph.runtime import Runtime
 
 from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.ensemble import ensemble_wanted
-from ragged_graph.routing.privacy import document_text
+from ragged_graph.routing.query_text import document_text
 from ragged_graph.routing_graph.convert import (
     assessment_from_state,
     context_of,

@@ -13,7 +13,6 @@ from ragged_graph.routing.privacy import (
     PRIVACY_KINDS,
     PRIVATE_DOCUMENT,
     document_is_private,
-    document_text,
     luhn_valid,
     scan_request,
     scan_text,
@@ -121,12 +120,6 @@ def test_documents_marked_private_are_found(metadata: dict[str, object]) -> None
 )
 def test_unmarked_documents_are_not_private(document: object) -> None:
     assert not document_is_private(document)
-
-
-def test_document_text_reads_strings_documents_and_mappings() -> None:
-    assert document_text("plain") == "plain"
-    assert document_text(Document(page_content="doc")) == "doc"
-    assert document_text({"page_content": "mapped"}) == "mapped"
 
 
 def test_personal_data_inside_a_document_is_found() -> None:

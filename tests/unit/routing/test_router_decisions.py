@@ -111,3 +111,12 @@ def test_threshold_config_moves_the_tier() -> None:
         registry=offline_registry(),
     )
     assert strict.decide("What is Paris?").tier is not Tier.FAST
+
+
+def test_a_query_prepared_again_is_the_same_preparation_and_another_query_is_not() -> None:
+    router = Router(RouterConfig(), registry=offline_registry())
+    first = router.prepare("Summarise this", ["a document"])
+    assert router.prepare("Summarise this", ["a document"]) is first
+    assert router.prepare("Summarise this", ["another document"]).documents == ("another document",)
+    assert router.prepare("Summarise that", ["a document"]).text == "Summarise that"
+    assert router.prepare("Summarise this").documents == ()
