@@ -12,7 +12,8 @@ What it prints
     1. Leave-one-writer-out over the task corpus: for each of its four writers, task accuracy
        of the cue tables alone and of cues with a model trained on everything but that
        writer, and the totals.
-    2. The model trained on all of the data: its size, and whether it equals the shipped file.
+    2. Task accuracy on the chat turns (evaluation only), cues alone and with the shipped model.
+    3. The model trained on all of the data: its size, and whether it equals the shipped file.
 """
 
 from __future__ import annotations
@@ -27,13 +28,14 @@ from ragged_graph.learning.task_model_training import (
     DEFAULT_REGULARISATION,
     cross_validate_by_writer,
     default_training_examples,
+    load_chat_turns,
     load_task_corpus,
     render_by_writer,
     train_task_model,
 )
 from ragged_graph.routing.classifier import TaskClassification, TaskClassifier
-from ragged_graph.routing.query_text import PreparedQuery
-from ragged_graph.routing.task_model import TASK_MODEL_FILE, TaskModel
+from ragged_graph.routing.query_text import PreparedQuery, prepare_query
+from ragged_graph.routing.task_model import TASK_MODEL_FILE, TaskModel, default_task_model
 
 SHIPPED = (
     Path(__file__).resolve().parents[1] / "ragged_graph" / "routing" / "data" / "task_model.json"
@@ -60,6 +62,15 @@ def main() -> int:
     )
     print("leave-one-writer-out over the task corpus (task accuracy)")
     print(render_by_writer(scores, baseline="cues only"))
+
+    turns = load_chat_turns()
+    shipped = default_task_model()
+    for label, chosen in (("cues only", None), ("cues and the shipped model", shipped)):
+        right = sum(
+            classify(prepare_query(turn.query), chosen).task_type == turn.task_type
+            for turn in turns
+        )
+        print(f"chat turns ({len(turns)}), {label}: {right / len(turns):.1%}")
 
     model = train_task_model(
         default_training_examples(), regularisation=args.regularisation, min_df=args.min_df

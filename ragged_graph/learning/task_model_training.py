@@ -11,6 +11,11 @@ The data
       training data only: the cue tables were never tuned on it, and the golden figures do
       not include it.
 
+    - Chat turns, ``data/chat_turns.jsonl`` (:func:`load_chat_turns`): 138 short
+      conversational turns, for evaluation only, never trained on. They set how much the
+      model must know of a query before it decides one no cue matched
+      (:data:`~ragged_graph.routing.classifier.MODEL_MIN_KNOWN_FEATURES`).
+
     ``rag_query`` cases are left out: the classifier asks the model only about queries that
     come without retrieved documents, where the task is what the words ask for.
 
@@ -66,6 +71,7 @@ __all__ = [
     "cross_validate_by_writer",
     "default_training_examples",
     "labelled_examples",
+    "load_chat_turns",
     "load_labelled_queries",
     "load_task_corpus",
     "render_by_writer",
@@ -80,6 +86,7 @@ DEFAULT_MIN_DF: Final = 2
 """A word or word pair must occur in this many training queries to be a feature."""
 
 _CORPUS_DATA: Final = ("data", "task_corpus.jsonl")
+_CHAT_TURNS_DATA: Final = ("data", "chat_turns.jsonl")
 
 
 @dataclass(frozen=True, kw_only=True, slots=True)
@@ -154,6 +161,18 @@ def load_labelled_queries(path: str | Path) -> list[LabelledQuery]:
         lines = source.read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise EvaluationDataError(f"cannot read labelled queries {source}: {exc}") from exc
+    return _parse_labelled_queries(lines, source)
+
+
+def load_chat_turns() -> list[LabelledQuery]:
+    """138 short conversational turns ("ok", "go on", "make it shorter", "merci"), labelled
+    from SPEC section 2 by an isolated writer before the router saw them: what chat users
+    type between real requests. Evaluation data only; no model is trained on it."""
+    text, source = read_data_file(None, _CHAT_TURNS_DATA, what="chat turns")
+    return _parse_labelled_queries(text.splitlines(), source)
+
+
+def _parse_labelled_queries(lines: Sequence[str], source: str | Path) -> list[LabelledQuery]:
     found: list[LabelledQuery] = []
     for number, line in enumerate(lines, start=1):
         if not line.strip():

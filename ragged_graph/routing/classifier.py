@@ -29,8 +29,9 @@ Decisions worth knowing:
 - With no pattern scoring at least :data:`MIN_DECISIVE_SCORE`, or with the cues unsure
   (confidence below :data:`MODEL_CONSULTED_BELOW`), a query without retrieved documents is
   read by the learned task model (:mod:`~ragged_graph.routing.task_model`), which weighs
-  every word; it decides when the cues found nothing, and when it is more than
-  :data:`MODEL_MIN_PROBABILITY` sure otherwise. People who phrase things in ways the cues
+  every word; it decides when the cues found nothing and it knows at least
+  :data:`MODEL_MIN_KNOWN_FEATURES` of the query's words and word pairs, and when it is more
+  than :data:`MODEL_MIN_PROBABILITY` sure otherwise. People who phrase things in ways the cues
   were not written for are this model's job: on 595 queries by four writers the router had
   never seen, the cues alone got 75% of task types right, cues and model 86% (each writer's
   queries classified by a model trained without them). Without the model (``task_model=None``)
@@ -68,6 +69,7 @@ __all__ = [
     "DOCUMENT_TRANSFORM_MIN_SCORE",
     "MIN_DECISIVE_SCORE",
     "MODEL_CONSULTED_BELOW",
+    "MODEL_MIN_KNOWN_FEATURES",
     "MODEL_MIN_PROBABILITY",
     "RETRIEVED_DOCUMENTS_SCORE",
     "TaskClassification",
@@ -95,6 +97,13 @@ MODEL_CONSULTED_BELOW: Final = 0.7
 
 MODEL_MIN_PROBABILITY: Final = 0.5
 """How sure the learned task model must be to overrule cues that did find something."""
+
+MODEL_MIN_KNOWN_FEATURES: Final = 4
+"""How many of a query's words and word pairs the learned task model must know to decide a
+query no cue matched. Its inputs are normalised, so one or two known words ("ok", "go on",
+"option 2") would vote at full strength: chat turns went to code, translation or maths.
+On 138 short conversational turns this took the model's part from 77.5% to 94.2% right,
+at a cost of 2 of 595 task-corpus queries in leave-one-writer-out (86.6% to 86.2%)."""
 
 _NO_SIGNAL_CONFIDENCE: Final = 0.3
 _CONFIDENCE_SLACK: Final = 1.0
@@ -286,7 +295,11 @@ def _consult_model(
     """The learned task model's decision where it may overrule the cues' ``decided``."""
     guess = model.guess(prepared.instruction_tokens)
     no_signal = decided.score < MIN_DECISIVE_SCORE
-    if guess is None or (not no_signal and guess.probability <= MODEL_MIN_PROBABILITY):
+    if guess is None:
+        return decided
+    if no_signal and guess.known_features < MODEL_MIN_KNOWN_FEATURES:
+        return decided
+    if not no_signal and guess.probability <= MODEL_MIN_PROBABILITY:
         return decided
     task = as_task_type(guess.task_type)
     if task == decided.task_type and not no_signal:

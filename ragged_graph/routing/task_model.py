@@ -63,6 +63,9 @@ class TaskGuess:
     runner_up_probability: float
     """Its probability."""
 
+    known_features: int
+    """How many distinct words and word pairs of the query the model knows: its evidence."""
+
 
 class TaskModel:
     """Task-type probabilities from a query's words (see the module docstring).
@@ -114,15 +117,16 @@ class TaskModel:
     def probabilities(self, tokens: Sequence[str]) -> dict[str, float] | None:
         """Each task type's probability for a query split into ``tokens`` (lowercase words);
         None when the model knows none of its words."""
-        found = self._softmax(tokens)
-        return dict(zip(self._classes, found, strict=True)) if found is not None else None
+        scored = self._softmax(tokens)
+        return dict(zip(self._classes, scored[0], strict=True)) if scored is not None else None
 
     def guess(self, tokens: Sequence[str]) -> TaskGuess | None:
         """The two most probable task types; None when the model knows none of the query's
         words."""
-        found = self._softmax(tokens)
-        if found is None:
+        scored = self._softmax(tokens)
+        if scored is None:
             return None
+        found, known = scored
         best = max(range(len(found)), key=found.__getitem__)
         second = max((i for i in range(len(found)) if i != best), key=found.__getitem__)
         return TaskGuess(
@@ -130,9 +134,11 @@ class TaskModel:
             probability=round(found[best], 3),
             runner_up=self._classes[second],
             runner_up_probability=round(found[second], 3),
+            known_features=known,
         )
 
-    def _softmax(self, tokens: Sequence[str]) -> list[float] | None:
+    def _softmax(self, tokens: Sequence[str]) -> tuple[list[float], int] | None:
+        """The classes' probabilities and how many distinct features were known."""
         squares = 0.0
         rows: list[tuple[float, ...]] = []
         lookup = self._scaled.get
@@ -159,7 +165,7 @@ class TaskModel:
         top = max(logits)
         exps = [math.exp(logit - top) for logit in logits]
         total = sum(exps)
-        return [e / total for e in exps]
+        return [e / total for e in exps], len(rows)
 
     # --------------------------------------------------------------------------- persistence
 
