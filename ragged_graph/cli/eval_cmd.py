@@ -107,12 +107,20 @@ def routellm(
     folds: Annotated[
         int, typer.Option("--folds", min=2, help="Cross-validation folds of the learned router.")
     ] = 5,
+    cv_seed: Annotated[
+        int,
+        typer.Option(
+            "--cv-seed",
+            help="Seed of the learned router's fold assignment (other seeds show how much "
+            "its figures owe to the split).",
+        ),
+    ] = 0,
     config: ConfigOption = None,
 ) -> None:
     """APGR, CPT(50%) and CPT(80%) of a router as a weak/strong router on RouteLLM data.
 
-    The learned router is judged by k-fold cross-validation (--folds), never scoring a
-    prompt with a model trained on it.
+    The learned router is judged by k-fold cross-validation (--folds, --cv-seed), never
+    scoring a prompt with a model trained on it.
     """
     from ragged_graph.learning.routellm import (
         average_evaluations,
@@ -147,7 +155,7 @@ def routellm(
                 if name is RoutellmRouter.COMPLEXITY:
                     evaluations.append(evaluate_router(dataset, complexity_score, name.value))
                 elif name is RoutellmRouter.LEARNED:
-                    evaluations.append(_learned_evaluation(dataset, embeddings, folds))
+                    evaluations.append(_learned_evaluation(dataset, embeddings, folds, cv_seed))
                 elif name is RoutellmRouter.LENGTH:
                     evaluations.append(evaluate_router(dataset, prompt_length_score, name.value))
                 elif name is RoutellmRouter.RANDOM:
@@ -167,7 +175,7 @@ def routellm(
 
 
 def _learned_evaluation(
-    dataset: RoutellmDataset, kind: LearnedEmbeddings, folds: int
+    dataset: RoutellmDataset, kind: LearnedEmbeddings, folds: int, seed: int
 ) -> RouterEvaluation:
     """The learned router's cross-validated figures on ``dataset``; a missing embedding model
     is an error naming what to install."""
@@ -189,4 +197,6 @@ def _learned_evaluation(
                 markup=False,
                 highlight=False,
             )
-    return evaluate_learned_router(dataset, chosen, k=folds, name=f"learned:{kind.value}")
+    return evaluate_learned_router(
+        dataset, chosen, k=folds, seed=seed, name=f"learned:{kind.value}"
+    )

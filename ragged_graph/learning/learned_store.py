@@ -42,8 +42,12 @@ __all__ = [
 FORMAT_NAME: Final = "ragged-graph/learned-router"
 """The ``format`` field of every learned-router file."""
 
-FORMAT_VERSION: Final = 1
-"""The file layout this code writes and reads; a change of layout bumps it."""
+FORMAT_VERSION: Final = 2
+"""The file layout this code writes; a change of layout bumps it. Version 2 lists the
+predictor's averaged candidates (``members``) and ``average_within`` in its settings."""
+
+_READABLE_VERSIONS: Final = (1, FORMAT_VERSION)
+# Version 1 files hold one candidate: they read as a predictor whose only member it is.
 
 _METADATA: Final = "metadata.json"
 _ARRAYS: Final = "arrays/"
@@ -121,7 +125,7 @@ def read_metadata(path: Path) -> dict[str, Any]:
             path, f"is not a learned-router file (format {found!r}, expected {FORMAT_NAME!r})"
         )
     version = metadata.get("format_version")
-    if version != FORMAT_VERSION:
+    if version not in _READABLE_VERSIONS:
         if isinstance(version, int) and version > FORMAT_VERSION:
             raise LearnedModelError(
                 path,
@@ -131,7 +135,8 @@ def read_metadata(path: Path) -> dict[str, Any]:
             )
         raise LearnedModelError(
             path,
-            f"has format version {version!r}; this ragged_graph reads version {FORMAT_VERSION}",
+            f"has format version {version!r}; this ragged_graph reads versions "
+            f"{', '.join(map(str, _READABLE_VERSIONS))}",
         )
     return metadata
 

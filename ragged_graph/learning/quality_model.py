@@ -20,8 +20,13 @@ columns). Quality scores between 0 and 1 are soft labels: a row counts as good w
 The scale set and the L2 strength ``C`` are chosen together from
 :class:`QualityModelSettings`' grids by an inner, query-grouped cross-validation on the
 training data only (weighted log loss summed over the models): in each inner fold,
-neighbours come from the inner training part alone. No choice ever looks at data the caller
-holds out.
+neighbours come from the inner training part alone. Rather than keep only the best
+candidate, every candidate whose inner-CV loss is within one standard error of the best
+one's (``average_within``; the error of the per-query paired difference) is kept and their
+logits are averaged: where the inner CV cannot tell candidates apart, picking one of them
+adds variance and no information. Since every candidate is a linear model over the same
+standardised columns, the average is one linear model over the union of their scales (the
+saved form does not change). No choice ever looks at data the caller holds out.
 
 Training uses scikit-learn; prediction is numpy over the stored numbers (training embeddings,
 per-model qualities, coefficients), so a saved predictor loads without pickles.
@@ -93,6 +98,11 @@ class QualityModelSettings(BaseModel):
     max_iterations: int = Field(default=2000, ge=10)
     """Iteration limit of the solver (lbfgs)."""
 
+    average_within: float = Field(default=1.0, ge=0.0)
+    """Candidates whose inner-CV log loss exceeds the best one's by at most this many standard
+    errors (of the per-query paired difference) are all fitted and their logits averaged;
+    0 keeps the best candidate only."""
+
 
 @dataclass(frozen=True, slots=True)
 class _History:
@@ -125,6 +135,7 @@ class QualityPredictor:
         history: _History | None,
         validation_log_loss: float | None = None,
         training_rows: Mapping[str, int] | None = None,
+        members: Sequence[tuple[Sequence[int], float]] | None = None,
     ) -> None:
         import numpy as np
 
@@ -180,7 +191,15 @@ class QualityPredictor:
                 ):
                     raise ValueError("the neighbour history points outside the embeddings")
         self.regularisation = float(regularisation)
-        """``C`` of the logistic models."""
+        """``C`` of the logistic models (of the best candidate when several are averaged)."""
+        self.members: tuple[tuple[tuple[int, ...], float], ...] = (
+            tuple((tuple(int(k) for k in ks), float(c)) for ks, c in members)
+            if members
+            else ((self.scales, self.regularisation),)
+        )
+        """The (scales, ``C``) candidates whose logits the coefficients average, best first."""
+        if uses_neighbours and any(not set(ks) <= set(self.scales) for ks, _ in self.members):
+            raise ValueError("a member's neighbourhood sizes are not among the predictor's")
         self.mean = np.asarray(mean, dtype=np.float64)
         self.scale = np.asarray(scale, dtype=np.float64)
         self.coefficients = np.asarray(coefficients, dtype=np.float64)
@@ -188,7 +207,7 @@ class QualityPredictor:
         self.train_embeddings = train_embeddings if uses_neighbours else None
         self.history = history if uses_neighbours else None
         self.validation_log_loss = validation_log_loss
-        """Inner-CV log loss per row of the chosen scales and ``C`` (None: no inner CV)."""
+        """Inner-CV log loss per row of the best scales and ``C`` (None: no inner CV)."""
         self.training_rows: dict[str, int] = dict(training_rows or {})
         self.training_predictions: FloatArray | None = None
         """After :meth:`fit`: the predicted qualities of the distinct training queries (in
@@ -259,12 +278,15 @@ class QualityPredictor:
         )
         grid = list(dict.fromkeys(grid))
         queries_seen = np.unique(index)
-        best, best_loss = grid[0], None
+        members, best_loss = [grid[0]], None
         if len(grid) > 1 and len(queries_seen) >= 4 * settings.inner_folds:
-            best, best_loss = _inner_search(
+            members, best_loss = _inner_search(
                 embeddings, dense, index, model_of_row, quality, history, grid, settings
             )
-        scales, c = best
+        # One linear model over the union of the members' scales: each member's coefficients
+        # go to its own columns (the same column has the same standardisation in every
+        # member), and the logits are averaged.
+        scales = tuple(sorted({k for member_scales, _ in members for k in member_scales}))
         design = _design(embeddings, dense, history, scales, queries_seen, exclude_self=True)
         mean = design.mean(axis=0)
         scale = design.std(axis=0)
@@ -272,27 +294,39 @@ class QualityPredictor:
         standard = (design - mean) / scale
         position = np.full(len(matrix), -1, dtype=np.int64)
         position[queries_seen] = np.arange(len(queries_seen))
-        coefficients, intercepts = [], []
-        for model in range(len(names)):
-            rows = model_of_row == model
-            coef, intercept = _logistic(
-                standard[position[index[rows]]], quality[rows], c, settings.max_iterations
-            )
-            coefficients.append(coef)
-            intercepts.append(intercept)
+        coefficients = np.zeros((len(names), design.shape[1]))
+        intercepts = np.zeros(len(names))
+        neighbour_width = design.shape[1] - dense.shape[1]
+        for member_scales, c in members:
+            columns = [
+                model * len(scales) + scales.index(k)
+                for model in range(len(names))
+                for k in (member_scales if neighbour_width else ())
+            ] + list(range(neighbour_width, design.shape[1]))
+            for model in range(len(names)):
+                rows = model_of_row == model
+                coef, intercept = _logistic(
+                    standard[position[index[rows]]][:, columns],
+                    quality[rows],
+                    c,
+                    settings.max_iterations,
+                )
+                coefficients[model, columns] += coef / len(members)
+                intercepts[model] += intercept / len(members)
         predictor = cls(
             models=names,
             feature_names=feature_names,
             scales=scales,
-            regularisation=c,
+            regularisation=members[0][1],
             mean=mean,
             scale=scale,
-            coefficients=np.vstack(coefficients),
-            intercepts=np.asarray(intercepts),
+            coefficients=coefficients,
+            intercepts=intercepts,
             train_embeddings=embeddings,
             history=history,
             validation_log_loss=best_loss,
             training_rows={n: int((model_of_row == i).sum()) for i, n in enumerate(names)},
+            members=members,
         )
         predictor.training_predictions = _sigmoid(
             standard @ predictor.coefficients.T + predictor.intercepts
@@ -351,6 +385,9 @@ class QualityPredictor:
             "input_names": self.input_names,
             "neighbour_scales": list(self.scales),
             "regularisation": self.regularisation,
+            "members": [
+                {"neighbour_scales": list(ks), "regularisation": c} for ks, c in self.members
+            ],
             "validation_log_loss": self.validation_log_loss,
             "training_rows": dict(self.training_rows),
         }
@@ -371,6 +408,20 @@ class QualityPredictor:
         scales = description["neighbour_scales"]
         regularisation = description["regularisation"]
         loss = description.get("validation_log_loss")
+        listed = description.get("members")
+        members: list[tuple[list[int], float]] = []
+        if isinstance(listed, list):
+            for entry in listed:
+                if not (
+                    isinstance(entry, dict)
+                    and isinstance(entry.get("neighbour_scales"), list)
+                    and all(isinstance(k, int) for k in entry["neighbour_scales"])
+                    and isinstance(entry.get("regularisation"), int | float)
+                ):
+                    raise TypeError("the predictor's members have fields of the wrong type")
+                members.append((list(entry["neighbour_scales"]), float(entry["regularisation"])))
+        elif listed is not None:
+            raise TypeError("the predictor's members must be a list")
         if not (
             isinstance(models, list)
             and isinstance(feature_names, list)
@@ -408,6 +459,7 @@ class QualityPredictor:
             history=history,
             validation_log_loss=None if loss is None else float(loss),
             training_rows={str(key): int(value) for key, value in rows.items()},
+            members=members or None,
         )
 
 
@@ -565,16 +617,18 @@ def _inner_search(
     history: _History,
     grid: list[tuple[tuple[int, ...], float]],
     settings: QualityModelSettings,
-) -> tuple[tuple[tuple[int, ...], float], float | None]:
-    """The (scales, C) of ``grid`` with the lowest query-grouped inner-CV log loss."""
+) -> tuple[list[tuple[tuple[int, ...], float]], float | None]:
+    """The (scales, C) of ``grid`` with the lowest query-grouped inner-CV log loss, first,
+    followed by every other one within ``settings.average_within`` standard errors of it;
+    and the best one's log loss per row."""
     import numpy as np
 
     queries = np.unique(index)
     rng = np.random.default_rng(settings.seed)
     fold_of_query = np.full(len(dense), -1, dtype=np.int64)
     fold_of_query[rng.permutation(queries)] = np.arange(len(queries)) % settings.inner_folds
-    losses = {point: 0.0 for point in grid}
-    counted = 0.0
+    # Per grid point, the log loss of every training row when its query was held out.
+    row_losses = {point: np.zeros(len(index)) for point in grid}
     models = len(history.queries)
     for fold in range(settings.inner_folds):
         in_train = (fold_of_query >= 0) & (fold_of_query != fold)
@@ -637,10 +691,22 @@ def _inner_search(
                         1 - 1e-9,
                     )
                     q = quality[test_rows]
-                    losses[(k, c)] += float(-(q * np.log(p) + (1 - q) * np.log(1 - p)).sum())
-        counted += float(valid_rows.sum())
+                    row_losses[(k, c)][test_rows] = -(q * np.log(p) + (1 - q) * np.log(1 - p))
+    losses = {point: float(values.sum()) for point, values in row_losses.items()}
     best = min(grid, key=lambda point: losses[point])
-    return best, losses[best] / counted if counted else None
+    chosen = [best]
+    if settings.average_within > 0:
+        # The paired difference to the best candidate, summed per query (a query's rows
+        # share its neighbours and fold, so they are not independent of each other).
+        _, query_of_row = np.unique(index, return_inverse=True)
+        for point in sorted(grid, key=lambda point: losses[point]):
+            if point == best:
+                continue
+            per_query = np.bincount(query_of_row, weights=row_losses[point] - row_losses[best])
+            error = float(per_query.std(ddof=1)) / math.sqrt(len(per_query))
+            if float(per_query.mean()) <= settings.average_within * error:
+                chosen.append(point)
+    return chosen, losses[best] / len(index)
 
 
 def _logistic(

@@ -74,6 +74,34 @@ def test_learned_router_table_and_folds() -> None:
     assert "APGR" in result.stdout
 
 
+def test_the_cv_seed_changes_the_folds_and_nothing_else() -> None:
+    def learned(seed: str) -> dict[str, object]:
+        result = CliRunner().invoke(
+            app,
+            [
+                "eval",
+                "routellm",
+                "--router",
+                "learned",
+                "--embeddings",
+                "hashing",
+                "--cv-seed",
+                seed,
+                "--data",
+                str(gsm8k()),
+                "--json",
+            ],
+        )
+        assert result.exit_code == 0, result.output
+        figures: dict[str, object] = json.loads(result.stdout)[0]
+        return figures
+
+    zero, again, one = learned("0"), learned("0"), learned("1")
+    assert zero == again
+    assert zero["cpt50"] != one["cpt50"]
+    assert zero["prompts"] == one["prompts"]
+
+
 def test_a_missing_embedding_model_says_what_to_install(monkeypatch: pytest.MonkeyPatch) -> None:
     real_find_spec = importlib.util.find_spec
 

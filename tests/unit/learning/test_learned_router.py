@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 
+import numpy as np
 import pytest
 
 from ragged_graph.learning.embeddings import HashingEmbeddings
@@ -145,7 +146,8 @@ def test_unknown_candidates_are_left_out_and_named(router: LearnedRouter) -> Non
     query = proof(random.Random(11))
     choice = router.choose(query, [*CANDIDATES, LearnedCandidate("mystery:7b", 0.1)])
 
-    assert choice.model == DEAR
+    # The unknown candidate changes nothing: the choice is the one among the known ones.
+    assert choice.model == router.choose(query, CANDIDATES).model
     assert choice.unknown_candidates == ("mystery:7b",)
     assert "no history for mystery:7b" in choice.reason
     with pytest.raises(ValueError, match="none of the candidates"):
@@ -237,6 +239,50 @@ def test_nested_choice_of_scales_and_strength_is_recorded() -> None:
     assert predictor.regularisation in (0.1, 1.0)
     assert predictor.validation_log_loss is not None
     assert predictor.input_names[0].startswith("neighbours@5:")
+
+
+def test_candidates_the_inner_cv_cannot_tell_apart_are_averaged() -> None:
+    """With a wide margin every candidate is kept, and the one linear model over the union of
+    their scales gives the mean of the candidates' own logits."""
+    grid = {"scale_grid": ((5,), (5, 20)), "regularisation_grid": (0.1, 1.0)}
+    averaged = LearnedRouter.fit(
+        history(120),
+        HashingEmbeddings(128),
+        settings=LearnedRouterSettings(
+            quality_model=QualityModelSettings(**grid, average_within=1e9)
+        ),
+    )
+    best_only = LearnedRouter.fit(
+        history(120),
+        HashingEmbeddings(128),
+        settings=LearnedRouterSettings(
+            quality_model=QualityModelSettings(**grid, average_within=0)
+        ),
+    )
+    rows = averaged.featurizer.transform([proof(random.Random(21)), recipe(random.Random(22))])
+
+    def logits(router: LearnedRouter) -> np.ndarray:
+        p = router.predictor.predict(rows)
+        return np.log(p / (1 - p))
+
+    members = averaged.predictor.members
+    assert sorted(members) == [((5,), 0.1), ((5,), 1.0), ((5, 20), 0.1), ((5, 20), 1.0)]
+    assert averaged.predictor.scales == (5, 20)
+    assert members[0] == best_only.predictor.members[0]
+    assert len(best_only.predictor.members) == 1
+    singles = [
+        LearnedRouter.fit(
+            history(120),
+            HashingEmbeddings(128),
+            settings=LearnedRouterSettings(
+                quality_model=QualityModelSettings(scale_grid=(scales,), regularisation_grid=(c,))
+            ),
+        )
+        for scales, c in members
+    ]
+    assert logits(averaged) == pytest.approx(
+        np.mean([logits(single) for single in singles], axis=0), abs=1e-6
+    )
 
 
 def test_candidates_from_registry_cards() -> None:

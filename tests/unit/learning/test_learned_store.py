@@ -70,6 +70,7 @@ def test_round_trip_predicts_the_same(router: LearnedRouter, tmp_path: Path) -> 
     assert loaded.models == router.models
     assert loaded.model_costs == router.model_costs
     assert loaded.predictor.scales == router.predictor.scales
+    assert loaded.predictor.members == router.predictor.members
     assert loaded.trained_at == router.trained_at
     assert loaded.metrics == {"note": "unit test"}
     assert loaded.settings == router.settings
@@ -103,6 +104,24 @@ def test_a_router_without_embeddings_round_trips(tmp_path: Path) -> None:
     assert loaded.predict_qualities(QUERIES[1]) == pytest.approx(
         plain.predict_qualities(QUERIES[1])
     )
+
+
+def test_a_version_1_file_reads_as_one_candidate(router: LearnedRouter, tmp_path: Path) -> None:
+    path = router.save(tmp_path / "learned-router.zip")
+    with zipfile.ZipFile(path) as archive:
+        metadata = json.loads(archive.read("metadata.json"))
+    # What version 1 wrote: no averaged candidates, no setting for them.
+    del metadata["predictor"]["members"]
+    del metadata["settings"]["quality_model"]["average_within"]
+    best_scales, best_c = router.predictor.members[0]
+    metadata["predictor"]["neighbour_scales"] = list(best_scales)
+    metadata["predictor"]["regularisation"] = best_c
+    rewrite_metadata(path, {**metadata, "format_version": 1})
+
+    loaded = LearnedRouter.load(path, HashingEmbeddings(128))
+
+    assert loaded.predictor.members == (loaded.predictor.members[0],)
+    assert loaded.predictor.members[0][1] == best_c
 
 
 @pytest.mark.parametrize(
