@@ -1,4 +1,4 @@
-"""Wiring the routing graph: classify -> complexity -> experiment -> persona -> select ->
+"""Wiring the routing graph: classify -> complexity -> persona -> select ->
 invoke <-> fallback, or select -> ensemble (a subgraph: rewriter -> primary -> verifier) when
 the ensemble policy says so.
 
@@ -22,7 +22,6 @@ from ragged_graph.routing_graph.ensemble import build_ensemble, make_ensemble_no
 from ragged_graph.routing_graph.nodes import (
     make_classify,
     make_complexity,
-    make_experiment,
     make_fallback,
     make_invoke,
     make_persona,
@@ -40,7 +39,6 @@ RoutingGraph = CompiledStateGraph[State, Context, InputState, OutputState]
 NODE_NAMES = (
     "classify",
     "complexity",
-    "experiment",
     "persona",
     "select",
     "invoke",
@@ -99,12 +97,10 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     )
     builder.add_node("classify", _both(make_classify(provide), "classify"))
     builder.add_node("complexity", _both(make_complexity(provide), "complexity"))
-    # Inline, but in a thread when it may read the live Ollama inventory (blocking HTTP).
-    experiment, aexperiment = make_experiment(provide)
-    builder.add_node(
-        "experiment", RunnableCallable(experiment, aexperiment, name="experiment", trace=False)
-    )
-    builder.add_node("persona", _both(make_persona(provide), "persona"))
+    # Inline, but in a thread when assigning an A/B variant may read the live Ollama
+    # inventory (blocking HTTP).
+    persona, apersona = make_persona(provide)
+    builder.add_node("persona", RunnableCallable(persona, apersona, name="persona", trace=False))
     builder.add_node("select", _inline_when_fresh(make_select(provide), "select", provide))
     builder.add_node("invoke", RunnableCallable(invoke, ainvoke, name="invoke", trace=False))
     # Not inline: choosing the next host or model reads the registry (its refresh is blocking
@@ -112,8 +108,7 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     builder.add_node("fallback", make_fallback(provide))
     builder.add_edge(START, "classify")
     builder.add_edge("classify", "complexity")
-    builder.add_edge("complexity", "experiment")
-    builder.add_edge("experiment", "persona")
+    builder.add_edge("complexity", "persona")
     builder.add_edge("persona", "select")
     # The ensemble's own state and nodes live in its subgraph; this node maps state in and out.
     builder.add_node("ensemble", make_ensemble_node(build_ensemble(provide)))

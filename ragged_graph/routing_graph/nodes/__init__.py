@@ -2,7 +2,6 @@
 
 from ragged_graph.routing_graph.nodes.classify import make_classify
 from ragged_graph.routing_graph.nodes.complexity import make_complexity
-from ragged_graph.routing_graph.nodes.experiment import make_experiment
 from ragged_graph.routing_graph.nodes.fallback import make_fallback
 from ragged_graph.routing_graph.nodes.invoke import make_invoke
 from ragged_graph.routing_graph.nodes.persona import make_persona
@@ -11,7 +10,6 @@ from ragged_graph.routing_graph.nodes.select import make_select
 __all__ = [
     "make_classify",
     "make_complexity",
-    "make_experiment",
     "make_fallback",
     "make_invoke",
     "make_persona",

@@ -1,9 +1,13 @@
-"""`persona`: the user's persona adjusts the tier complexity calls for."""
+"""`persona`: the request's preferences. First the A/B experiment variant it is in, if any
+(:mod:`~ragged_graph.routing_graph.nodes.experiment`), whose overrides stand for the
+request's own settings; then the persona's rules adjust the tier complexity calls for."""
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.runtime import Runtime
 
 from ragged_graph.routing_graph.convert import (
@@ -14,22 +18,36 @@ from ragged_graph.routing_graph.convert import (
     task_from_state,
     with_variant,
 )
+from ragged_graph.routing_graph.nodes.experiment import assign_variant, may_read_registry
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
 
 __all__ = ["make_persona"]
 
 
-def make_persona(provide: ServicesProvider) -> Any:
-    def persona(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
+def make_persona(provide: ServicesProvider) -> tuple[Any, Any]:
+    """The node as a (sync, async) pair: the async one runs inline, unless assigning the
+    variant may read the registry, which it then does in a thread so as not to stall the
+    event loop."""
+
+    def persona(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         context = context_of(runtime)
         router = provide(context).router
+        variant = assign_variant(state, config, context, router)
         outcome = router.personalise(
             router.prepare(state["query"], state.get("documents")),
             task_from_state(state["task"]),
             assessment_from_state(state["complexity"]),
-            with_variant(options_from(context), state.get("experiment")),
+            with_variant(options_from(context), variant),
         )
-        return {"persona": persona_to_state(outcome)}
+        return {"experiment": variant, "persona": persona_to_state(outcome)}
 
-    return persona
+    async def apersona(
+        state: State, config: RunnableConfig, runtime: Runtime[Context]
+    ) -> dict[str, Any]:
+        context = context_of(runtime)
+        if may_read_registry(provide(context).router, context):
+            return await asyncio.to_thread(persona, state, config, runtime)
+        return persona(state, config, runtime)
+
+    return persona, apersona

@@ -31,8 +31,8 @@ if TYPE_CHECKING:
 pytestmark = [pytest.mark.integration, pytest.mark.asyncio(loop_scope="module")]
 
 GRAPH_ID = "ragged_graph"
-NODES = ("classify", "complexity", "experiment", "persona", "select", "invoke", "fallback")
-HAPPY_PATH = ("classify", "complexity", "experiment", "persona", "select", "invoke")
+NODES = ("classify", "complexity", "persona", "select", "invoke", "fallback")
+HAPPY_PATH = ("classify", "complexity", "persona", "select", "invoke")
 CODE_QUERY = "Write a Python function that reverses a linked list"
 FACT_QUERY = "What is Paris?"
 

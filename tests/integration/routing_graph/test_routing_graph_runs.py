@@ -110,7 +110,7 @@ def test_tokens_stream_from_the_invoke_node(graph: RoutingGraph) -> None:
 
 def test_updates_come_from_each_node_in_order(graph: RoutingGraph) -> None:
     nodes = [next(iter(update)) for update in graph.stream({"query": "hi"}, stream_mode="updates")]
-    assert nodes == ["classify", "complexity", "experiment", "persona", "select", "invoke"]
+    assert nodes == ["classify", "complexity", "persona", "select", "invoke"]
 
 
 def test_documents_reach_the_classifier_and_the_model(
@@ -142,7 +142,7 @@ def test_an_empty_query_is_a_typed_error(graph: RoutingGraph) -> None:
 
 def test_the_graph_draws_every_node(graph: RoutingGraph) -> None:
     drawing = graph.get_graph().draw_mermaid()
-    for node in ("classify", "complexity", "experiment", "persona", "select", "invoke", "fallback"):
+    for node in ("classify", "complexity", "persona", "select", "invoke", "fallback"):
         assert node in drawing
 
 

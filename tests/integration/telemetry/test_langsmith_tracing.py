@@ -26,7 +26,7 @@ from ragged_graph.testing import Fault, LangSmithReceiver, OllamaServer, Receive
 
 pytestmark = pytest.mark.integration
 
-NODES = ["classify", "complexity", "experiment", "persona", "select", "invoke"]
+NODES = ["classify", "complexity", "persona", "select", "invoke"]
 SECRET = "Zanzibar-7431"
 """A word that appears only in the query, to look for in everything the receiver got."""
 
