@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from typer.testing import CliRunner, Result
 
 from ragged_graph.cli import app
 
@@ -24,23 +24,26 @@ def gsm8k() -> Path:
     return folder
 
 
-def test_learned_router_json_with_hashing_embeddings() -> None:
-    result = CliRunner().invoke(
+def eval_learned(*options: str) -> Result:
+    """`eval routellm --router learned` with hashing embeddings on GSM8K, plus ``options``."""
+    return CliRunner().invoke(
         app,
         [
             "eval",
             "routellm",
             "--router",
             "learned",
-            "--router",
-            "length",
             "--embeddings",
             "hashing",
             "--data",
             str(gsm8k()),
-            "--json",
+            *options,
         ],
     )
+
+
+def test_learned_router_json_with_hashing_embeddings() -> None:
+    result = eval_learned("--router", "length", "--json")
 
     assert result.exit_code == 0, result.output
     learned, length = json.loads(result.stdout)
@@ -53,21 +56,7 @@ def test_learned_router_json_with_hashing_embeddings() -> None:
 
 
 def test_learned_router_table_and_folds() -> None:
-    result = CliRunner().invoke(
-        app,
-        [
-            "eval",
-            "routellm",
-            "--router",
-            "learned",
-            "--embeddings",
-            "hashing",
-            "--folds",
-            "3",
-            "--data",
-            str(gsm8k()),
-        ],
-    )
+    result = eval_learned("--folds", "3")
 
     assert result.exit_code == 0, result.output
     assert "learned:hashing" in result.stdout
@@ -76,22 +65,7 @@ def test_learned_router_table_and_folds() -> None:
 
 def test_the_cv_seed_changes_the_folds_and_nothing_else() -> None:
     def learned(seed: str) -> dict[str, object]:
-        result = CliRunner().invoke(
-            app,
-            [
-                "eval",
-                "routellm",
-                "--router",
-                "learned",
-                "--embeddings",
-                "hashing",
-                "--cv-seed",
-                seed,
-                "--data",
-                str(gsm8k()),
-                "--json",
-            ],
-        )
+        result = eval_learned("--cv-seed", seed, "--json")
         assert result.exit_code == 0, result.output
         figures: dict[str, object] = json.loads(result.stdout)[0]
         return figures
