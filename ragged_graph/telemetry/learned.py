@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+import weakref
 from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -99,6 +100,19 @@ def spend_of_others(
     return by_day, by_session
 
 
+def _refresh_while_wanted(
+    learner_ref: weakref.ReferenceType[HistoryLearner], stop: threading.Event, every_s: float
+) -> None:
+    """The learner's thread: refresh, then wait, until closed or no longer referenced."""
+    while not stop.is_set():
+        learner = learner_ref()
+        if learner is None:
+            return
+        learner.refresh()
+        del learner
+        stop.wait(every_s)
+
+
 class HistoryLearner:
     """Keeps ``router.latency_stats`` and ``router.spend`` in step with the history."""
 
@@ -128,9 +142,15 @@ class HistoryLearner:
         with self._lock:
             if self._thread is not None:
                 return
+            # The thread holds the learner only weakly: a router dropped without close()
+            # must not live on in it, reading the history and asking its hosts every minute.
             self._thread = threading.Thread(
-                target=self._run, name="ragged-graph-history-learner", daemon=True
+                target=_refresh_while_wanted,
+                args=(weakref.ref(self), self._stop, self._refresh_s),
+                name="ragged-graph-history-learner",
+                daemon=True,
             )
+            weakref.finalize(self, self._stop.set)
             self._thread.start()
 
     def close(self, timeout: float | None = 5.0) -> None:
@@ -142,11 +162,6 @@ class HistoryLearner:
         store, self._store = self._store, None
         if store is not None:
             store.close()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.refresh()
-            self._stop.wait(self._refresh_s)
 
     def _history(self) -> HistoryStore:
         if self._store is None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -177,3 +179,19 @@ def test_spend_by_another_process_counts_after_a_refresh_and_own_spend_counts_on
     finally:
         store.close()
         learner.close()
+
+
+def test_a_learner_dropped_without_close_stops_its_thread() -> None:
+    router = hybrid_router(("llama3.1:8b",))
+    learner = HistoryLearner(router, lambda: HistoryStore("sqlite://"), refresh_s=0.01)
+    before = set(threading.enumerate())
+    learner.start()
+    [thread] = [t for t in threading.enumerate() if t not in before]
+    assert thread.name == "ragged-graph-history-learner"
+    assert thread.is_alive()
+
+    del learner
+    gc.collect()
+    thread.join(timeout=5)
+
+    assert not thread.is_alive()
