@@ -71,7 +71,10 @@ def test_the_notebook_runs_top_to_bottom(
         record_timing=False,
         resources={"metadata": {"path": str(NOTEBOOK_DIR)}},
     )
-    client.execute(env=env)  # raises CellExecutionError, naming the cell, on any error
+    # Raises CellExecutionError, naming the cell, on any error. With a kernel manager of
+    # our own, nbclient leaves the kernel running unless told to clean up: each notebook
+    # left a kernel process and its heartbeat threads for the rest of the session.
+    client.execute(env=env, cleanup_kc=True)
 
     last = [cell for cell in notebook.cells if cell.cell_type == "code"][-1]
     results = [output for output in last.outputs if output.output_type == "execute_result"]
