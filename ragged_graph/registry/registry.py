@@ -158,6 +158,19 @@ class ModelRegistry:
         self._cache_key = inventories
         return self._snapshot
 
+    def cards_known_now(self) -> dict[str, ModelCard]:
+        """The cards known without asking any host, by name: the last snapshot's, else the
+        built-in, cloud and config-file ones. For background work, which must not poll the
+        hosts on its own (a router nobody uses would ask them every minute)."""
+        snapshot = self._snapshot
+        if snapshot is not None:
+            return {entry.card.name: entry.card for entry in snapshot.entries}
+        cards: dict[str, ModelCard] = {}
+        for source in (*self._static_sources, *((self._overrides,) if self._overrides else ())):
+            for card in source.cards(dict(cards)):
+                cards[card.key] = card
+        return {card.name: card for card in cards.values()}
+
     def get(self, name: str) -> RegistryEntry:
         """The entry for ``name`` (``llama3.1`` means ``llama3.1:latest``)."""
         snapshot = self.snapshot()

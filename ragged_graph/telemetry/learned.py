@@ -188,19 +188,13 @@ class HistoryLearner:
             row for row in rows if row.get("outcome") == "answered" and row["time"] >= learn_from
         ]
         try:
-            # Looking up the models' cards may ask the Ollama hosts for their inventories.
-            speeds = learn_speeds(answered, self._card, smoothing=self._smoothing)
+            cards = self._router.registry.cards_known_now()
+            speeds = learn_speeds(answered, cards.get, smoothing=self._smoothing)
         except Exception:
             logger.exception("routing history: could not learn the models' speeds")
             return
         with self._lock:
             self._router.latency_stats = LatencyStats(speeds=speeds)
-
-    def _card(self, name: str) -> ModelCard | None:
-        for entry in self._router.registry.snapshot().entries:
-            if entry.card.name == name:
-                return entry.card
-        return None
 
     def observe(
         self, card: ModelCard, *, first_token_ms: float | None, tokens_per_second: float | None

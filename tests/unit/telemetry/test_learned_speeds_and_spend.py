@@ -7,14 +7,20 @@ import threading
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
+from ragged_graph.config import RouterConfig
+from ragged_graph.registry.registry import ModelRegistry
+from ragged_graph.registry.sources.ollama import OllamaSource
 from ragged_graph.routing.latency import seed_speed
+from ragged_graph.routing.router import Router
 from ragged_graph.telemetry import AttemptSummary
 from ragged_graph.telemetry.learned import HistoryLearner, learn_speeds, spend_of_others
 from ragged_graph.telemetry.store import HistoryStore
 from tests.support.cloud import hybrid_router
 from tests.support.history import make_record
+from tests.support.registries import budget, serving
 
 
 def attempt(model: str, first_token_ms: float) -> AttemptSummary:
@@ -142,10 +148,10 @@ def test_a_registry_that_fails_while_learning_leaves_the_router_as_it_was(
     store.close()
     router = hybrid_router(("llama3.1:8b",))
 
-    def unreachable() -> None:
-        raise RuntimeError("the inventory could not be fetched")
+    def broken() -> None:
+        raise RuntimeError("the cards could not be read")
 
-    monkeypatch.setattr(router.registry, "snapshot", unreachable)
+    monkeypatch.setattr(router.registry, "cards_known_now", broken)
     learner = HistoryLearner(router, lambda: HistoryStore(url))
     before = router.latency_stats
     try:
@@ -195,3 +201,37 @@ def test_a_learner_dropped_without_close_stops_its_thread() -> None:
     thread.join(timeout=5)
 
     assert not thread.is_alive()
+
+
+def test_learning_asks_no_host_and_learns_the_models_the_catalogue_knows(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+    store = HistoryStore(url)
+    store.insert(
+        [
+            make_record(
+                0,
+                time=datetime.now(UTC) - timedelta(minutes=1),
+                answered_by="llama3.1:8b",
+                attempts=(attempt("llama3.1:8b", 30.0),),
+                tokens_per_s=150.0,
+            )
+        ]
+    )
+    store.close()
+    asked: list[str] = []
+    answer = serving(["llama3.1:8b"])
+
+    def host(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url.path)
+        return answer.handle_request(request)
+
+    source = OllamaSource("http://ollama.test", host="box", transport=httpx.MockTransport(host))
+    router = Router(RouterConfig(), registry=ModelRegistry(budget=budget(64), hosts=[source]))
+    learner = HistoryLearner(router, lambda: HistoryStore(url))
+    try:
+        learner.refresh()  # before any request: no snapshot of the host yet
+    finally:
+        learner.close()
+
+    assert asked == []
+    assert router.latency_stats.speeds["llama3.1:8b"].samples == 1
