@@ -129,10 +129,9 @@ def test_a_database_error_leaves_the_router_as_it_was(caplog: pytest.LogCaptureF
     assert "could not read it" in caplog.text
 
 
-def test_a_registry_that_fails_while_learning_leaves_the_router_as_it_was(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
+def history_with_one_answer(folder: Path) -> str:
+    """The URL of a history holding one request llama3.1:8b answered a minute ago."""
+    url = f"sqlite:///{folder / 'history.sqlite3'}"
     store = HistoryStore(url)
     store.insert(
         [
@@ -146,6 +145,13 @@ def test_a_registry_that_fails_while_learning_leaves_the_router_as_it_was(
         ]
     )
     store.close()
+    return url
+
+
+def test_a_registry_that_fails_while_learning_leaves_the_router_as_it_was(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url = history_with_one_answer(tmp_path)
     router = hybrid_router(("llama3.1:8b",))
 
     def broken() -> None:
@@ -204,20 +210,7 @@ def test_a_learner_dropped_without_close_stops_its_thread() -> None:
 
 
 def test_learning_asks_no_host_and_learns_the_models_the_catalogue_knows(tmp_path: Path) -> None:
-    url = f"sqlite:///{tmp_path / 'history.sqlite3'}"
-    store = HistoryStore(url)
-    store.insert(
-        [
-            make_record(
-                0,
-                time=datetime.now(UTC) - timedelta(minutes=1),
-                answered_by="llama3.1:8b",
-                attempts=(attempt("llama3.1:8b", 30.0),),
-                tokens_per_s=150.0,
-            )
-        ]
-    )
-    store.close()
+    url = history_with_one_answer(tmp_path)
     asked: list[str] = []
     answer = serving(["llama3.1:8b"])
 
