@@ -165,10 +165,7 @@ class ModelRegistry:
         snapshot = self._snapshot
         if snapshot is not None:
             return {entry.card.name: entry.card for entry in snapshot.entries}
-        cards: dict[str, ModelCard] = {}
-        for source in (*self._static_sources, *((self._overrides,) if self._overrides else ())):
-            for card in source.cards(dict(cards)):
-                cards[card.key] = card
+        cards, _ = self._merged_cards(include_hosts=False)
         return {card.name: card for card in cards.values()}
 
     def get(self, name: str) -> RegistryEntry:
@@ -180,22 +177,23 @@ class ModelRegistry:
                 return entry
         raise UnknownModelError(name, [entry.name for entry in snapshot.entries])
 
-    def _build(self, inventories: tuple[OllamaInventory, ...]) -> RegistrySnapshot:
+    def _merged_cards(
+        self, *, include_hosts: bool
+    ) -> tuple[dict[str, ModelCard], dict[str, CardOrigin]]:
+        """The sources' cards by key, later sources over earlier ones (static, then the hosts
+        unless left out, then the config file), and where each came from."""
         cards: dict[str, ModelCard] = {}
         origins: dict[str, CardOrigin] = {}
-
-        def merge(source: ModelSource) -> None:
+        hosts: Sequence[ModelSource] = self._hosts if include_hosts else ()
+        overrides = (self._overrides,) if self._overrides is not None else ()
+        for source in (*self._static_sources, *hosts, *overrides):
             for card in source.cards(dict(cards)):
                 cards[card.key] = card
                 origins[card.key] = source.origin
+        return cards, origins
 
-        for source in self._static_sources:
-            merge(source)
-        for host in self._hosts:
-            merge(host)
-        if self._overrides is not None:
-            merge(self._overrides)
-
+    def _build(self, inventories: tuple[OllamaInventory, ...]) -> RegistrySnapshot:
+        cards, origins = self._merged_cards(include_hosts=True)
         installed_on: dict[str, list[str]] = {}
         loaded_on: dict[str, list[str]] = {}
         for inventory in inventories:
