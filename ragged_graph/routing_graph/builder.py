@@ -17,6 +17,7 @@ from langgraph.graph import END, START, StateGraph
 from langgraph.graph.state import CompiledStateGraph
 from langgraph.runtime import Runtime
 
+from ragged_graph.routing.router import Router
 from ragged_graph.routing_graph.convert import context_of
 from ragged_graph.routing_graph.ensemble import build_ensemble, make_ensemble_node
 from ragged_graph.routing_graph.nodes import (
@@ -27,6 +28,7 @@ from ragged_graph.routing_graph.nodes import (
     make_persona,
     make_select,
 )
+from ragged_graph.routing_graph.nodes.experiment import may_read_registry
 from ragged_graph.routing_graph.nodes.invoke import last_attempt_failed
 from ragged_graph.routing_graph.services import ServicesProvider, default_services
 from ragged_graph.routing_graph.state import Context, InputState, OutputState, State
@@ -61,23 +63,33 @@ def _both(func: Callable[..., Any], name: str) -> RunnableCallable:
     return RunnableCallable(func, run_inline, name=name, trace=False)
 
 
-def _inline_when_fresh(
-    func: Callable[..., Any], name: str, provide: ServicesProvider
-) -> RunnableCallable:
-    """A node that runs ``func`` inline in async runs while the registry's view of the Ollama
-    hosts is fresh, and in a thread when it is due to be fetched again (blocking HTTP, up to
-    the discovery timeout per host), which must not stall the event loop.
+BlocksWhen = Callable[[Router, Context], bool]
+"""Whether a node's work may do blocking I/O for this request (the router, the run's context)."""
 
-    The inventory is fetched once per ``discovery_ttl_s`` (30 s by default): nearly every
-    request finds it fresh, and a thread hop per request cost more than deciding.
+
+def _inline_unless_blocking(
+    func: Callable[..., Any], name: str, provide: ServicesProvider, may_block: BlocksWhen
+) -> RunnableCallable:
+    """A node that runs ``func`` inline in async runs, and in a thread when ``may_block``
+    says it may do blocking I/O, which must not stall the event loop.
+
+    Nearly every request runs inline, and a thread hop per request cost more than deciding.
     """
 
     async def run(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> Any:
-        if provide(context_of(runtime)).router.registry.is_fresh():
-            return func(state, config, runtime)
-        return await asyncio.to_thread(func, state, config, runtime)
+        context = context_of(runtime)
+        if may_block(provide(context).router, context):
+            return await asyncio.to_thread(func, state, config, runtime)
+        return func(state, config, runtime)
 
     return RunnableCallable(func, run, name=name, trace=False)
+
+
+def _registry_stale(router: Router, _context: Context) -> bool:
+    """Whether the registry's view of the Ollama hosts is due to be fetched again (blocking
+    HTTP, up to the discovery timeout per host): once per ``discovery_ttl_s``, 30 s by
+    default."""
+    return not router.registry.is_fresh()
 
 
 def _after_select(state: State) -> str:
@@ -99,9 +111,14 @@ def build_graph(provide: ServicesProvider = default_services) -> RoutingGraph:
     builder.add_node("complexity", _both(make_complexity(provide), "complexity"))
     # Inline, but in a thread when assigning an A/B variant may read the live Ollama
     # inventory (blocking HTTP).
-    persona, apersona = make_persona(provide)
-    builder.add_node("persona", RunnableCallable(persona, apersona, name="persona", trace=False))
-    builder.add_node("select", _inline_when_fresh(make_select(provide), "select", provide))
+    builder.add_node(
+        "persona",
+        _inline_unless_blocking(make_persona(provide), "persona", provide, may_read_registry),
+    )
+    builder.add_node(
+        "select",
+        _inline_unless_blocking(make_select(provide), "select", provide, _registry_stale),
+    )
     builder.add_node("invoke", RunnableCallable(invoke, ainvoke, name="invoke", trace=False))
     # Not inline: choosing the next host or model reads the registry (its refresh is blocking
     # HTTP), which may be stale after a slow failure; async runs do it in a thread.

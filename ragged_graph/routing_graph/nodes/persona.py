@@ -1,10 +1,11 @@
 """`persona`: the request's preferences. First the A/B experiment variant it is in, if any
 (:mod:`~ragged_graph.routing_graph.nodes.experiment`), whose overrides stand for the
-request's own settings; then the persona's rules adjust the tier complexity calls for."""
+request's own settings; then the persona's rules adjust the tier complexity calls for.
+Assigning may read the registry (see ``may_read_registry``): the graph then runs the node in a
+thread in async runs."""
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from langchain_core.runnables import RunnableConfig
@@ -18,18 +19,14 @@ from ragged_graph.routing_graph.convert import (
     task_from_state,
     with_variant,
 )
-from ragged_graph.routing_graph.nodes.experiment import assign_variant, may_read_registry
+from ragged_graph.routing_graph.nodes.experiment import assign_variant
 from ragged_graph.routing_graph.services import ServicesProvider
 from ragged_graph.routing_graph.state import Context, State
 
 __all__ = ["make_persona"]
 
 
-def make_persona(provide: ServicesProvider) -> tuple[Any, Any]:
-    """The node as a (sync, async) pair: the async one runs inline, unless assigning the
-    variant may read the registry, which it then does in a thread so as not to stall the
-    event loop."""
-
+def make_persona(provide: ServicesProvider) -> Any:
     def persona(state: State, config: RunnableConfig, runtime: Runtime[Context]) -> dict[str, Any]:
         context = context_of(runtime)
         router = provide(context).router
@@ -42,12 +39,4 @@ def make_persona(provide: ServicesProvider) -> tuple[Any, Any]:
         )
         return {"experiment": variant, "persona": persona_to_state(outcome)}
 
-    async def apersona(
-        state: State, config: RunnableConfig, runtime: Runtime[Context]
-    ) -> dict[str, Any]:
-        context = context_of(runtime)
-        if may_read_registry(provide(context).router, context):
-            return await asyncio.to_thread(persona, state, config, runtime)
-        return persona(state, config, runtime)
-
-    return persona, apersona
+    return persona
