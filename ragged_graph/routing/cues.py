@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from itertools import product
 from typing import Final
 
 from ragged_graph.routing.query_text import CJK, WORD
@@ -37,7 +38,6 @@ ANY_CJK: Final = "<cjk>"
 _PREFIX_KEY: Final = 3
 _CANDIDATE_CACHE_SIZE: Final = 50_000
 _CACHED_WORD_CHARS: Final = 40
-_GUARD_NONE, _GUARD_STRINGS, _GUARD_DIGIT, _GUARD_CJK = range(4)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,9 +55,25 @@ class _WordTest:
         hit = token in self.exact or (bool(self.prefixes) and token.startswith(self.prefixes))
         return hit != self.negated
 
+    @property
+    def plain(self) -> bool:
+        """Whether this position accepts just a list of words (no prefix, negation or "?")."""
+        return not (self.prefixes or self.negated or self.wildcard)
+
 
 _Phrase = tuple[_WordTest, ...]
-_Candidate = tuple[int, _Phrase, "Cue"]
+_Candidate = tuple[int, int, _Phrase, "Cue"]
+"""A cue a word may start: its index, how many words of the phrase the index has matched
+(the word alone, or the word and the next), the phrase's words left to test, and the cue."""
+_Starts = tuple[tuple[_Candidate, ...], Mapping[str, tuple[_Candidate, ...]]]
+"""The cues a word may start: those the word alone may start, and per next word those the
+two may start (the first ones included, in index order)."""
+_NO_STARTS: Final[_Starts] = ((), {})
+_Entry = tuple[frozenset[str] | None, _Candidate]
+"""A phrase in the index: the words its second word may be (None: not indexed by it)."""
+_Scanned = tuple[int, "Cue", tuple[str, ...]]
+"""A regex or substring cue to try on the text: its index, the cue, and the substrings of
+which one must be present (none: no such guard)."""
 
 
 def _parse_word(spec: str, phrase: str) -> _WordTest:
@@ -246,9 +262,11 @@ class CueIndex:
         "_cues",
         "_distinct",
         "_exact",
+        "_loose",
         "_names",
+        "_plans",
         "_prefix",
-        "_scanned",
+        "_then",
     )
 
     def __init__(
@@ -265,32 +283,31 @@ class CueIndex:
         self._cues = tuple(cues)
         self._cue_group = tuple(cue_group)
         self._distinct = tuple(name in distinct for name in self._names)
-        exact: dict[str, list[_Candidate]] = {}
-        prefix: dict[str, list[tuple[str, _Candidate]]] = {}
+        # A phrase is indexed by its first word (or that word's prefix), and when its second
+        # word is a plain list of words, by that list too: most phrases a word may start are
+        # then ruled out by one look-up of the next word rather than by testing it.
+        exact: dict[str, list[_Entry]] = {}
+        prefix: dict[str, list[tuple[str, _Entry]]] = {}
         for cue_index, cue in enumerate(self._cues):
             for phrase in cue.phrases:
-                candidate = (cue_index, phrase[1:], cue)
+                entry: _Entry
+                if len(phrase) > 1 and phrase[1].plain:
+                    entry = (phrase[1].exact, (cue_index, 2, phrase[2:], cue))
+                else:
+                    entry = (None, (cue_index, 1, phrase[1:], cue))
                 for word in phrase[0].exact:
-                    exact.setdefault(word, []).append(candidate)
+                    exact.setdefault(word, []).append(entry)
                 for start in phrase[0].prefixes:
-                    prefix.setdefault(start[:_PREFIX_KEY], []).append((start, candidate))
+                    prefix.setdefault(start[:_PREFIX_KEY], []).append((start, entry))
         self._exact = {word: tuple(entries) for word, entries in exact.items()}
         self._prefix = {key: tuple(entries) for key, entries in prefix.items()}
-        scanned: list[tuple[int, Cue, int, tuple[str, ...]]] = []
-        for cue_index, cue in enumerate(self._cues):
-            if cue.pattern is None and not cue.strings:
-                continue
-            if ANY_CJK in cue.guard:
-                kind = _GUARD_CJK
-            elif ANY_DIGIT in cue.guard:
-                kind = _GUARD_DIGIT
-            else:
-                kind = _GUARD_STRINGS if cue.guard else _GUARD_NONE
-            scanned.append((cue_index, cue, kind, cue.guard))
-        self._scanned = tuple(scanned)
+        self._then = {
+            cue_index: _index_then(cue.then) for cue_index, cue in enumerate(self._cues) if cue.then
+        }
+        self._loose, self._plans = _plan_text_scans(self._cues)
         # Which cues a word can start, per word seen: most words start none, and the
-        # vocabulary of queries is small, so this saves the prefix search on every call.
-        self._cache: dict[str, tuple[_Candidate, ...]] = {}
+        # vocabulary of queries is small, so this saves the index look-ups on every call.
+        self._cache: dict[str, _Starts] = {}
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -314,7 +331,7 @@ class CueIndex:
         self._scan_tokens(tokens, 1.0, best, opening=True)
         if material_tokens:
             self._scan_tokens(material_tokens, material_weight, best, opening=False)
-        if self._scanned:
+        if self._plans:
             self._scan_text(text, material_span, has_digit, has_cjk, material_weight, best)
         totals: dict[int, float] = {}
         found: dict[int, list[PatternMatch]] = {}
@@ -326,16 +343,25 @@ class CueIndex:
             for group, total in totals.items()
         }
 
-    def _candidates(self, token: str) -> tuple[_Candidate, ...]:
-        found = self._cache.get(token)
-        if found is None:
-            found = self._exact.get(token, ())
-            by_prefix = self._prefix.get(token[:_PREFIX_KEY])
-            if by_prefix:
-                found += tuple(c for start, c in by_prefix if token.startswith(start))
-            if len(self._cache) < _CANDIDATE_CACHE_SIZE and len(token) <= _CACHED_WORD_CHARS:
-                self._cache[token] = found
-        return found
+    def _starts(self, token: str) -> _Starts:
+        """The cues ``token`` may start (see :data:`_Starts`), kept for the next time."""
+        entries = list(self._exact.get(token, ()))
+        by_prefix = self._prefix.get(token[:_PREFIX_KEY])
+        if by_prefix:
+            entries += [entry for start, entry in by_prefix if token.startswith(start)]
+        starts = _NO_STARTS
+        if entries:
+            followers = {word for then, _ in entries if then is not None for word in then}
+            starts = (
+                tuple(candidate for then, candidate in entries if then is None),
+                {
+                    word: tuple(c for then, c in entries if then is None or word in then)
+                    for word in followers
+                },
+            )
+        if len(self._cache) < _CANDIDATE_CACHE_SIZE and len(token) <= _CACHED_WORD_CHARS:
+            self._cache[token] = starts
+        return starts
 
     def _record(
         self, best: dict[object, tuple[float, str, int]], cue_index: int, weight: float, text: str
@@ -359,25 +385,25 @@ class CueIndex:
         count = len(tokens)
         cached = self._cache.get
         for position, token in enumerate(tokens):
-            candidates = cached(token)
-            if candidates is None:
-                candidates = self._candidates(token)
+            candidates, with_next = cached(token) or self._starts(token)
+            if with_next and position + 1 < count:
+                candidates = with_next.get(tokens[position + 1], candidates)
             if not candidates:
                 continue
-            for cue_index, rest, cue in candidates:
-                end = position + 1
+            for cue_index, matched, rest, cue in candidates:
+                end = first = position + matched
                 if rest:
                     stop = end + len(rest)
                     if stop > count:
                         continue
-                    while end < stop and rest[end - position - 1].accepts(tokens[end]):
+                    while end < stop and rest[end - first].accepts(tokens[end]):
                         end += 1
                     if end < stop:
                         continue
                 if cue.at_start and (position or not opening):
                     continue
                 if cue.then:
-                    end = _match_then(tokens, end, cue)
+                    end = _match_then(tokens, end, cue, self._then[cue_index])
                     if end < 0:
                         continue
                 weight = cue.weight if factor == 1.0 or cue.anywhere else cue.weight * factor
@@ -393,14 +419,9 @@ class CueIndex:
         best: dict[object, tuple[float, str, int]],
     ) -> None:
         start, end = material_span if material_span is not None else (len(text), len(text))
-        for cue_index, cue, kind, guard in self._scanned:
-            if kind == _GUARD_DIGIT:
-                if not has_digit:
-                    continue
-            elif kind == _GUARD_CJK:
-                if not has_cjk:
-                    continue
-            elif kind == _GUARD_STRINGS:
+        loose = self._loose is not None and self._loose.search(text) is not None
+        for cue_index, cue, guard in self._plans[has_digit, has_cjk, loose]:
+            if guard:
                 for needle in guard:
                     if needle in text:
                         break
@@ -425,16 +446,71 @@ class CueIndex:
                         break
 
 
-def _match_then(tokens: Sequence[str], start: int, cue: Cue) -> int:
-    """End of a ``then`` phrase beginning within ``cue.within`` words after ``start``."""
+def _index_then(phrases: tuple[_Phrase, ...]) -> Mapping[str, tuple[_Phrase, ...]] | None:
+    """The ``then`` phrases of a :meth:`Cue.near` cue by their first word, in order; None
+    when a first word is a prefix (then each phrase is tested in turn)."""
+    if any(phrase[0].prefixes for phrase in phrases):
+        return None
+    by_word: dict[str, list[_Phrase]] = {}
+    for phrase in phrases:
+        for word in phrase[0].exact:
+            by_word.setdefault(word, []).append(phrase)
+    return {word: tuple(found) for word, found in by_word.items()}
+
+
+def _match_then(
+    tokens: Sequence[str],
+    start: int,
+    cue: Cue,
+    by_word: Mapping[str, tuple[_Phrase, ...]] | None,
+) -> int:
+    """End of a ``then`` phrase beginning within ``cue.within`` words after ``start``
+    (``by_word``: the phrases by first word, from :func:`_index_then`)."""
     last = min(len(tokens), start + cue.within + 1)
     for position in range(start, last):
         token = tokens[position]
         if token in cue.unless:
             return -1
-        for phrase in cue.then:
-            if phrase[0].accepts(token):
-                end = _match_phrase(tokens, position, phrase) if len(phrase) > 1 else position + 1
-                if end >= 0:
-                    return end
+        phrases = (
+            by_word.get(token, ())
+            if by_word is not None
+            else [phrase for phrase in cue.then if phrase[0].accepts(token)]
+        )
+        for phrase in phrases:
+            end = _match_phrase(tokens, position, phrase) if len(phrase) > 1 else position + 1
+            if end >= 0:
+                return end
     return -1
+
+
+def _plan_text_scans(
+    cues: Sequence[Cue],
+) -> tuple[re.Pattern[str] | None, dict[tuple[bool, bool, bool], tuple[_Scanned, ...]]]:
+    """What :meth:`CueIndex.scan` tries on the text itself: the regex and substring cues.
+
+    Returns one expression finding any substring of the unguarded substring cues (most
+    texts have none, and one search for all costs less than a search for each), and per
+    ``(text has a digit, text has CJK script, that expression found something)`` the cues
+    that may match then, in order, each with the substrings of which one must be present.
+    """
+    loose = [s for cue in cues if cue.strings and not cue.guard for s in cue.strings]
+    pattern = re.compile("|".join(re.escape(s) for s in loose)) if loose else None
+    plans: dict[tuple[bool, bool, bool], tuple[_Scanned, ...]] = {}
+    for has_digit, has_cjk, has_loose in product((False, True), repeat=3):
+        plan: list[_Scanned] = []
+        for cue_index, cue in enumerate(cues):
+            if cue.pattern is None and not cue.strings:
+                continue
+            guard: tuple[str, ...] = ()
+            if ANY_CJK in cue.guard:
+                runs = has_cjk
+            elif ANY_DIGIT in cue.guard:
+                runs = has_digit
+            elif cue.guard:
+                runs, guard = True, cue.guard
+            else:
+                runs = has_loose or cue.pattern is not None
+            if runs:
+                plan.append((cue_index, cue, guard))
+        plans[has_digit, has_cjk, has_loose] = tuple(plan)
+    return pattern, plans if any(plans.values()) else {}

@@ -172,8 +172,11 @@ BUILTIN_TASK_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
         Cue.regex(r"`[^`\n]{1,80}`", 1.0, guard=("`",), anywhere=True),
     ),
     TaskType.MATH: (
+        # Every alternative opens with a digit (the fraction's lookbehind follows its first
+        # digit), so the regex engine skips from digit to digit rather than trying each place.
         Cue.regex(
-            r"\d\s*[+*×÷^x]\s*\(?-?\d|\d\s+-\s+\d|(?<![\d/.])\d{1,12}\s*/\s*\d{1,12}(?![\d/.])",
+            r"\d\s*[+*×÷^x]\s*\(?-?\d|\d\s+-\s+\d"
+            r"|\d(?<![\d/.]\d)\d{0,11}\s*/\s*\d{1,12}(?![\d/.])",
             2.0,
             guard=(ANY_DIGIT,),
         ),
