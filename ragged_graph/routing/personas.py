@@ -256,6 +256,8 @@ class PersonaBook:
         if known_tasks is not None:
             self._check_tasks(frozenset(known_tasks))
         self._resolved = {name: self._resolve(name, ()) for name in self._raw}
+        # Every outcome carries the names (for messages): sorted once, not per query.
+        self._names = tuple(sorted(self._resolved))
 
     def _where(self, name: str) -> str | None:
         return self._sources.get(name)
@@ -284,7 +286,7 @@ class PersonaBook:
 
     @property
     def names(self) -> tuple[str, ...]:
-        return tuple(sorted(self._resolved))
+        return self._names
 
     def get(self, name: str) -> Persona:
         try:
