@@ -547,8 +547,9 @@ def _structure(instruction: str, words: int, has_cjk: bool) -> float:
 
 
 def _saturate(raw: float, rate: float = 1.0) -> float:
-    """Map an open-ended evidence count onto 0-1, with diminishing returns."""
-    return 1.0 - math.exp(-rate * raw) if raw > 0 else 0.0
+    """Map an open-ended evidence count onto 0-1, with diminishing returns, rounded to three
+    places as the breakdown reports it."""
+    return round(1.0 - math.exp(-rate * raw), 3) if raw > 0 else 0.0
 
 
 def cap_score(raw: float) -> float:
@@ -640,7 +641,7 @@ class ComplexityAnalyser:
     ``thresholds`` decide the tiers; ``weights`` the score (default: calibrated values).
     """
 
-    __slots__ = ("_prior", "_thresholds", "_tier_model", "_volume", "_weights")
+    __slots__ = ("_by_task", "_thresholds", "_tier_model", "_weights")
 
     def __init__(
         self,
@@ -653,8 +654,9 @@ class ComplexityAnalyser:
         self._tier_model = tier_model
         self._weights = weights or DEFAULT_WEIGHTS
         _tiers()  # pay the one-off import of the Tier enum here, not on the first query
-        self._prior = self._weights.task_priors
-        self._volume = self._weights.volume_weights
+        weights = self._weights
+        known = {None, *weights.task_priors, *weights.volume_weights}
+        self._by_task = {task: self._task_weights(task) for task in known}
 
     @property
     def thresholds(self) -> TierThresholds:
@@ -677,23 +679,12 @@ class ComplexityAnalyser:
         prepared = query if isinstance(query, PreparedQuery) else prepare_query(query, documents)
         task = task_type.task_type if isinstance(task_type, TaskClassification) else task_type
         breakdown = self.breakdown(prepared)
-        weights = self._weights
-        prior = (
-            self._prior.get(task, weights.default_task_prior)
-            if task is not None
-            else weights.default_task_prior
-        )
-        contributions: dict[str, float] = {}
-        for dimension, value in breakdown.items():
-            if dimension == "volume":
-                weight = (
-                    self._volume.get(task, weights.default_volume_weight)
-                    if task is not None
-                    else weights.default_volume_weight
-                )
-            else:
-                weight = weights.dimension_weights.get(dimension, 0.0)
-            contributions[dimension] = weight * value
+        by_task = self._by_task.get(task)
+        prior, dimension_weights = by_task if by_task is not None else self._task_weights(task)
+        contributions = {
+            dimension: dimension_weights[dimension] * value
+            for dimension, value in breakdown.items()
+        }
         score = cap_score(prior + sum(contributions.values()))
         tier = self._thresholds.tier_for(score)
         reason = _reason(score, tier, task, prior, contributions)
@@ -710,6 +701,22 @@ class ComplexityAnalyser:
         return ComplexityAssessment(
             score=score, tier=tier, breakdown=breakdown, task_prior=prior, reason=reason
         )
+
+    def _task_weights(self, task: str | None) -> tuple[float, dict[str, float]]:
+        """The prior of ``task`` and each dimension's weight for it (``volume``'s depends on
+        the task); worked out up front for the task types the weights name."""
+        weights = self._weights
+        if task is None:
+            prior, volume = weights.default_task_prior, weights.default_volume_weight
+        else:
+            prior = weights.task_priors.get(task, weights.default_task_prior)
+            volume = weights.volume_weights.get(task, weights.default_volume_weight)
+        return prior, {
+            dimension: volume
+            if dimension == "volume"
+            else weights.dimension_weights.get(dimension, 0.0)
+            for dimension in DIMENSIONS
+        }
 
     @property
     def tier_model(self) -> TierModel | None:
@@ -779,7 +786,7 @@ class ComplexityAnalyser:
         if options:
             for dimension in _NOT_FOR_CHOICES:
                 values[dimension] = 0.0
-        return {dimension: round(value, 3) for dimension, value in values.items()}
+        return values
 
 
 def _reason(

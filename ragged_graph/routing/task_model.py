@@ -127,8 +127,11 @@ class TaskModel:
         if scored is None:
             return None
         found, known = scored
-        best = max(range(len(found)), key=found.__getitem__)
-        second = max((i for i in range(len(found)) if i != best), key=found.__getitem__)
+        # Of equal probabilities the first class wins; for the second, the best one is set
+        # below any probability.
+        best = found.index(max(found))
+        others = [*found[:best], -1.0, *found[best + 1 :]]
+        second = others.index(max(others))
         return TaskGuess(
             task_type=self._classes[best],
             probability=round(found[best], 3),

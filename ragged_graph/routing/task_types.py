@@ -82,9 +82,10 @@ def validate_task_name(name: str) -> str:
     return name
 
 
+_BUILTIN_BY_NAME: Final = {task.value: task for task in TaskType}
+
+
 def as_task_type(name: str) -> str:
     """The :class:`TaskType` member for a built-in name, else ``name`` itself (validated)."""
-    try:
-        return TaskType(name)
-    except ValueError:
-        return validate_task_name(name)
+    builtin = _BUILTIN_BY_NAME.get(name)
+    return builtin if builtin is not None else validate_task_name(name)
