@@ -16,6 +16,8 @@ from ragged_graph.routing.router import RouteOptions, Router
 __all__ = ["get_router", "route"]
 
 _CACHE_SIZE = 8
+_NO_OPTIONS = RouteOptions()
+"""The options of a call without a persona (immutable, so built once)."""
 _routers: OrderedDict[Any, tuple[Any, Router]] = OrderedDict()
 _lock = threading.Lock()
 
@@ -78,6 +80,5 @@ def route(
                 f"unknown context keys {sorted(unknown)}; pass {{'documents': [...]}}"
             )
         documents = context.get("documents")
-    return get_router(config).decide(
-        query, documents=documents, options=RouteOptions(persona=persona)
-    )
+    options = RouteOptions(persona=persona) if persona is not None else _NO_OPTIONS
+    return get_router(config).decide(query, documents=documents, options=options)

@@ -747,11 +747,9 @@ class ComplexityAnalyser:
         cues = _DIMENSION_CUES.scan(
             instruction, tokens, has_digit=prepared.has_digit, has_cjk=prepared.has_cjk
         )
-
-        def evidence(name: str) -> float:
-            found = cues.get(name)
-            return found.score if found is not None else 0.0
-
+        # Each group's score, 0 where nothing matched.
+        evidence = dict.fromkeys(_DIMENSION_CUES.names, 0.0)
+        evidence.update((name, found.score) for name, found in cues.items())
         domain_cues = cues.get("domain_specificity")
         known = {m.text for m in domain_cues.matches} if domain_cues is not None else set()
         acronyms = {
@@ -759,7 +757,7 @@ class ComplexityAnalyser:
             for a in _ACRONYM.findall(raw_instruction)
             if a not in _COMMON_ACRONYMS and a.lower() not in known
         }
-        domain = evidence("domain_specificity") + min(1.0, 0.3 * len(acronyms))
+        domain = evidence["domain_specificity"] + min(1.0, 0.3 * len(acronyms))
 
         structure_raw = _structure(instruction, len(tokens), prepared.has_cjk)
         structure_raw += 0.25 * len(_LIST_ITEM.findall(instruction))
@@ -768,18 +766,18 @@ class ComplexityAnalyser:
         document_chars = 0
         if prepared.documents:
             document_chars = sum(len(d) for d in prepared.documents)
-            context_raw = 0.3 * (len(prepared.documents) - 1) + evidence("synthesis")
+            context_raw = 0.3 * (len(prepared.documents) - 1) + evidence["synthesis"]
 
-        steps_raw = _steps(instruction, tokens, evidence("relations"), problem=bool(options))
+        steps_raw = _steps(instruction, tokens, evidence["relations"], problem=bool(options))
         values = {
-            "reasoning_depth": _saturate(evidence("reasoning_depth")),
+            "reasoning_depth": _saturate(evidence["reasoning_depth"]),
             "domain_specificity": _saturate(domain, _DOMAIN_RATE),
             "structure": _saturate(structure_raw, 0.6),
-            "constraints": _saturate(evidence("constraints")),
-            "output_detail": _saturate(evidence("output_detail")),
+            "constraints": _saturate(evidence["constraints"]),
+            "output_detail": _saturate(evidence["output_detail"]),
             "context_need": _saturate(context_raw),
             "volume": _saturate((payload_chars + document_chars) / 600.0),
-            "brevity": _saturate(evidence("brevity"), 1.5),
+            "brevity": _saturate(evidence["brevity"], 1.5),
             "steps": _saturate(steps_raw, _STEPS_RATE),
             "choices": _saturate(_choices(options)) if options else 0.0,
         }

@@ -256,8 +256,12 @@ class PersonaBook:
         if known_tasks is not None:
             self._check_tasks(frozenset(known_tasks))
         self._resolved = {name: self._resolve(name, ()) for name in self._raw}
-        # Every outcome carries the names (for messages): sorted once, not per query.
+        # Every outcome carries the names (for messages): sorted once, not per query. Without
+        # a persona the outcome depends on the tier alone, so those are built once too.
         self._names = tuple(sorted(self._resolved))
+        self._without_persona = {
+            tier: PersonaOutcome(persona=None, tier=tier, known=self._names) for tier in Tier
+        }
 
     def _where(self, name: str) -> str | None:
         return self._sources.get(name)
@@ -326,7 +330,7 @@ class PersonaBook:
     ) -> PersonaOutcome:
         """The tier (and model, if any) persona ``name`` gives this query."""
         if name is None:
-            return PersonaOutcome(persona=None, tier=assessment.tier, known=self.names)
+            return self._without_persona[assessment.tier]
         persona = self.get(name)
         base = PersonaOutcome(
             persona=name,
