@@ -78,7 +78,7 @@ from typing import TYPE_CHECKING, Final
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from ragged_graph.routing.classifier import TaskClassification
-from ragged_graph.routing.cues import ANY_DIGIT, Cue, CueIndex
+from ragged_graph.routing.cues import Cue, CueIndex
 from ragged_graph.routing.query_text import CJK, WORD, DocumentLike, PreparedQuery, prepare_query
 from ragged_graph.routing.task_types import TaskType
 from ragged_graph.routing.tier_model import TierModel, tier_features
@@ -378,11 +378,12 @@ _DIMENSION_CUES: Final = CueIndex(
                 0.4,
                 key="soft",
             ),
-            Cue.regex(r"\b(?:under|within) \d", 0.4, guard=(ANY_DIGIT,), key="soft"),
+            # Guarded by the words they need, rarer than a digit.
+            Cue.regex(r"\b(?:under|within) \d", 0.4, guard=("under ", "within "), key="soft"),
             Cue.regex(
                 r"\b\d{1,9} (?:lines|characters|syllables|words|minutes)\b",
                 0.6,
-                guard=(ANY_DIGIT,),
+                guard=(" lines", " characters", " syllables", " words", " minutes"),
             ),
             _W("each/every", 0.25),
         ),
@@ -437,7 +438,7 @@ _DIMENSION_CUES: Final = CueIndex(
                 0.5,
                 key="short",
             ),
-            Cue.regex(r"\b\d lines?\b", 0.5, guard=(ANY_DIGIT,), key="short"),
+            Cue.regex(r"\b\d lines?\b", 0.5, guard=(" line",), key="short"),
             _W("how do i | how to | how can i | what does", 0.3),
         ),
         "synthesis": (

@@ -188,7 +188,11 @@ BUILTIN_TASK_CUES: Final[Mapping[str, tuple[Cue, ...]]] = {
             guard=("%",),
             key="percent",
         ),
-        Cue.regex(r"\b(?:square|cube|factorial|reciprocal|inverse) of -?\d", 2.0, guard=("of",)),
+        Cue.regex(
+            r"\b(?:square|cube|factorial|reciprocal|inverse) of -?\d",
+            2.0,
+            guard=("square of", "cube of", "factorial of", "reciprocal of", "inverse of"),
+        ),
         Cue.regex(
             r"\d\s*(?:fois|mal|veces|times|multiplied by|divided by|plus|minus|over)\s*\d",
             2.0,
