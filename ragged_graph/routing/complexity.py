@@ -518,6 +518,16 @@ _COMPARED_OPTION_WEIGHT: Final = 0.5
 _NOT_FOR_CHOICES: Final = ("structure", "constraints", "output_detail", "brevity")
 
 
+def _acronym_count(text: str, known: set[str]) -> int:
+    """How many distinct acronyms ``text`` holds, leaving out common ones and the expert terms
+    already counted (``known``, lowercase)."""
+    if text.islower():
+        return 0  # no capitals, as many queries are typed: nothing to look for
+    return len(
+        {a for a in _ACRONYM.findall(text) if a not in _COMMON_ACRONYMS and a.lower() not in known}
+    )
+
+
 def _clauses(text: str, words: int) -> float:
     """Evidence of a multi-part request: commas, conjunctions, semicolons and length."""
     return (
@@ -753,12 +763,8 @@ class ComplexityAnalyser:
         evidence.update((name, found.score) for name, found in cues.items())
         domain_cues = cues.get("domain_specificity")
         known = {m.text for m in domain_cues.matches} if domain_cues is not None else set()
-        acronyms = {
-            a
-            for a in _ACRONYM.findall(raw_instruction)
-            if a not in _COMMON_ACRONYMS and a.lower() not in known
-        }
-        domain = evidence["domain_specificity"] + min(1.0, 0.3 * len(acronyms))
+        acronyms = _acronym_count(raw_instruction, known)
+        domain = evidence["domain_specificity"] + min(1.0, 0.3 * acronyms)
 
         structure_raw = _structure(instruction, len(tokens), prepared.has_cjk)
         structure_raw += 0.25 * len(_LIST_ITEM.findall(instruction))
