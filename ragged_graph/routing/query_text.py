@@ -231,15 +231,16 @@ def prepare_query(
     if has_cjk and payload and length <= _SHORT_QUERY_CHARS:
         # Chinese and Japanese carry a word or more per character: weigh their material so.
         payload += 2 * len(CJK.findall(lowered, len(instruction)))
+    # The instruction's words are usually the words outside the material: one tuple then.
     if head_end < len(lowered):
-        tokens = WORD.findall(lowered, 0, head_end) + WORD.findall(lowered, tail_start)
+        tokens = tuple(WORD.findall(lowered, 0, head_end) + WORD.findall(lowered, tail_start))
         material_tokens = tuple(WORD.findall(lowered, head_end, tail_start))
-        instruction_tokens = tuple(tokens)
+        instruction_tokens = tokens
     else:
-        tokens = WORD.findall(lowered)
+        tokens = tuple(WORD.findall(lowered))
         material_tokens = ()
         instruction_tokens = (
-            tuple(tokens) if len(instruction) == len(lowered) else tuple(WORD.findall(instruction))
+            tokens if len(instruction) == len(lowered) else tuple(WORD.findall(instruction))
         )
     texts = tuple(document_text(d) for d in documents) if documents else ()
     return PreparedQuery(
@@ -248,7 +249,7 @@ def prepare_query(
         length=length,
         head_end=head_end,
         tail_start=tail_start,
-        tokens=tuple(tokens),
+        tokens=tokens,
         material_tokens=material_tokens,
         instruction=instruction,
         instruction_tokens=instruction_tokens,
