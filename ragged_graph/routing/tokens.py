@@ -22,5 +22,5 @@ def estimate_tokens(text_length: int) -> int:
 
 def estimate_request_tokens(prepared: PreparedQuery) -> int:
     """Tokens a request needs: the query, its retrieved documents and the answer."""
-    characters = prepared.length + sum(len(document) for document in prepared.documents)
+    characters = prepared.length + sum(map(len, prepared.documents))
     return estimate_tokens(characters) + ANSWER_TOKEN_RESERVE
