@@ -492,15 +492,17 @@ def _plan_text_scans(
     texts have none, and one search for all costs less than a search for each), and per
     ``(text has a digit, text has CJK script, that expression found something)`` the cues
     that may match then, in order, each with the substrings of which one must be present.
+    With no cue reading the text itself, ``(None, {})``.
     """
-    loose = [s for cue in cues if cue.strings and not cue.guard for s in cue.strings]
+    scanned = [(i, cue) for i, cue in enumerate(cues) if cue.pattern is not None or cue.strings]
+    if not scanned:
+        return None, {}
+    loose = [s for _, cue in scanned if cue.strings and not cue.guard for s in cue.strings]
     pattern = re.compile("|".join(re.escape(s) for s in loose)) if loose else None
     plans: dict[tuple[bool, bool, bool], tuple[_Scanned, ...]] = {}
     for has_digit, has_cjk, has_loose in product((False, True), repeat=3):
         plan: list[_Scanned] = []
-        for cue_index, cue in enumerate(cues):
-            if cue.pattern is None and not cue.strings:
-                continue
+        for cue_index, cue in scanned:
             guard: tuple[str, ...] = ()
             if ANY_CJK in cue.guard:
                 runs = has_cjk
@@ -513,4 +515,4 @@ def _plan_text_scans(
             if runs:
                 plan.append((cue_index, cue, guard))
         plans[has_digit, has_cjk, has_loose] = tuple(plan)
-    return pattern, plans if any(plans.values()) else {}
+    return pattern, plans
