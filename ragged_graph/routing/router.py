@@ -226,37 +226,13 @@ class Router:
         :meth:`screen`); without it, the scanned part of the query and the documents are.
         ``domain`` is the request's subject domain, found by :meth:`recognise_domain` over
         everything the request sends (None: it is in none)."""
-        return self._select(
-            self.registry.snapshot(),
-            prepared,
-            task,
-            assessment,
-            persona,
-            options,
-            privacy=privacy,
-            domain=domain,
-        )
-
-    def _select(
-        self,
-        snapshot: RegistrySnapshot,
-        prepared: PreparedQuery,
-        task: TaskClassification,
-        assessment: ComplexityAssessment,
-        persona: PersonaOutcome,
-        options: RouteOptions,
-        *,
-        privacy: PrivacyScan | None,
-        domain: DomainMatch | None,
-    ) -> RoutingDecision:
+        snapshot = self.registry.snapshot()
         self._refresh(snapshot)
         wanted = options.tier or persona.tier
         required_context = estimate_request_tokens(prepared)
         asked_local = options.local_only or persona.local_only
         if privacy is None:
-            privacy = self._screen(
-                snapshot, [prepared.text], prepared.documents, local_only=asked_local
-            )
+            privacy = self.screen([prepared.text], prepared.documents, local_only=asked_local)
         local_only = asked_local or privacy.found
         input_tokens = max(0, required_context - ANSWER_TOKEN_RESERVE)
         output_tokens = expected_output_tokens(
@@ -381,11 +357,7 @@ class Router:
     ) -> DomainMatch | None:
         """The subject domain of a request (message texts and retrieved documents, whose
         collections count), among those some model serves; None if none."""
-        return self._recognise_domain(self.registry.snapshot(), texts, documents)
-
-    def _recognise_domain(
-        self, snapshot: RegistrySnapshot, texts: Iterable[str], documents: Iterable[object]
-    ) -> DomainMatch | None:
+        snapshot = self.registry.snapshot()
         matcher = self.domains.matcher(snapshot)
         return matcher.match(texts, documents) if matcher.active else None
 
@@ -395,18 +367,9 @@ class Router:
         """The privacy scan of what a request sends (message texts and documents), when it
         matters: only while a cloud model could be chosen and the request is not local-only
         already (otherwise nothing is scanned, and nothing reported)."""
-        return self._screen(self.registry.snapshot(), texts, documents, local_only=local_only)
-
-    def _screen(
-        self,
-        snapshot: RegistrySnapshot,
-        texts: Iterable[str],
-        documents: Iterable[object],
-        *,
-        local_only: bool,
-    ) -> PrivacyScan:
         if local_only:
             return NOTHING_FOUND
+        snapshot = self.registry.snapshot()
         self._refresh(snapshot)
         if not self._cloud_possible:
             return NOTHING_FOUND
@@ -482,22 +445,18 @@ class Router:
         documents: Documents | None = None,
         options: RouteOptions | None = None,
     ) -> RoutingDecision:
-        """Every step at once: the decision for ``query``, without calling any model.
-
-        The steps share one registry snapshot, taken once: they see the same models, and the
-        hosts' inventories are looked up once rather than per step."""
+        """Every step at once: the decision for ``query``, without calling any model."""
         options = options or RouteOptions()
         prepared = self.prepare(query, documents)
         task = self.classify(prepared)
         assessment = self.assess(prepared, task)
         persona = self.personalise(prepared, task, assessment, options)
-        snapshot = self.registry.snapshot()
-        privacy = self._screen(
-            snapshot, [query], documents or (), local_only=options.local_only or persona.local_only
+        privacy = self.screen(
+            [query], documents or (), local_only=options.local_only or persona.local_only
         )
-        domain = self._recognise_domain(snapshot, [query], documents or ())
-        return self._select(
-            snapshot, prepared, task, assessment, persona, options, privacy=privacy, domain=domain
+        domain = self.recognise_domain([query], documents or ())
+        return self.select(
+            prepared, task, assessment, persona, options, privacy=privacy, domain=domain
         )
 
     def plan_ensemble(

@@ -5,7 +5,6 @@ import pytest
 from ragged_graph.config import RouterConfig
 from ragged_graph.errors import UnknownModelError, UnknownPersonaError
 from ragged_graph.registry.cards import Tier
-from ragged_graph.registry.registry import RegistrySnapshot
 from ragged_graph.routing.router import RouteOptions, Router
 from tests.support.registries import offline_registry, registry_with_installed
 
@@ -121,20 +120,3 @@ def test_a_query_prepared_again_is_the_same_preparation_and_another_query_is_not
     assert router.prepare("Summarise this", ["another document"]).documents == ("another document",)
     assert router.prepare("Summarise that", ["a document"]).text == "Summarise that"
     assert router.prepare("Summarise this").documents == ()
-
-
-def test_decide_takes_one_registry_snapshot_for_all_its_steps(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    registry = offline_registry(memory_gb=64)
-    router = Router(RouterConfig(), registry=registry)
-    taken = registry.snapshot
-    calls: list[bool] = []
-
-    def snapshot(*, refresh: bool = False) -> RegistrySnapshot:
-        calls.append(refresh)
-        return taken(refresh=refresh)
-
-    monkeypatch.setattr(registry, "snapshot", snapshot)
-    router.decide("Compare quicksort and mergesort")
-    assert calls == [False]
