@@ -19,13 +19,18 @@ The model
 The check
     :func:`cross_validate_tiers_by_writer` trains on everything but one corpus writer and
     compares the model's tiers and the score thresholds' tiers with that writer's labels.
+
+Other ways of reading a query
+    :func:`compare_representations` asks whether a text embedding (any LangChain
+    ``Embeddings``, e.g. a real sentence model) predicts these tiers better than the
+    analyser's dimensions, alone or beside them, under the same checks.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Any, Final
 
 from ragged_graph.learning.agreement import load_second_opinion
 from ragged_graph.learning.golden import GoldenCase, GoldenSplit
@@ -34,9 +39,15 @@ from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.router import Router
 from ragged_graph.routing.tier_model import TierModel, tier_features
 
+if TYPE_CHECKING:
+    from langchain_core.embeddings import Embeddings
+
 __all__ = [
     "DEFAULT_TIER_REGULARISATION",
+    "REGULARISATION_GRID",
+    "RepresentationScores",
     "TierExample",
+    "compare_representations",
     "consensus_tiers",
     "cross_validate_tiers_by_writer",
     "default_tier_examples",
@@ -56,6 +67,8 @@ class TierExample:
 
     id: str
     """The case's id."""
+    query: str
+    """The query's text."""
     features: Mapping[str, float]
     """Its :func:`~ragged_graph.routing.tier_model.tier_features`."""
     tier: Tier
@@ -106,6 +119,7 @@ def tier_examples(
         examples.append(
             TierExample(
                 id=case.id,
+                query=case.query,
                 features=tier_features(
                     assessment.breakdown, str(task.task_type), assessment.score, prepared.length
                 ),
@@ -188,4 +202,87 @@ def cross_validate_tiers_by_writer(
                 / len(held_out),
             )
         )
+    return scores
+
+
+REGULARISATION_GRID: Final = (0.03, 0.1, 0.3, 1.0)
+"""The values of ``C`` :func:`compare_representations` tries for each representation."""
+
+
+@dataclass(frozen=True, kw_only=True, slots=True)
+class RepresentationScores:
+    """How well one way of reading queries predicts their tiers, at its best ``C``."""
+
+    representation: str
+    """``dimensions`` (the tier model's features), ``embedding``, or ``dimensions +
+    embedding``."""
+    regularisation: float
+    """The ``C`` of :data:`REGULARISATION_GRID` with the best mean of the two figures below
+    (chosen on the same checks, so both figures flatter every representation alike)."""
+    by_writer: float
+    """Agreement with each corpus writer's tiers, by a model trained without that writer;
+    weighted by the writers' cases."""
+    golden_folds: float
+    """Agreement with the golden tune split's consensus tiers, ``folds``-fold: each fold
+    judged by a model trained on the other folds and the whole corpus."""
+
+
+def compare_representations(
+    examples: Sequence[TierExample],
+    embeddings: Embeddings,
+    *,
+    folds: int = 5,
+    seed: int = 0,
+) -> list[RepresentationScores]:
+    """Tier agreement of logistic regressions over the analyser's dimensions, over
+    ``embeddings`` of the queries, and over both, under the per-writer check of
+    :func:`cross_validate_tiers_by_writer` and a ``folds``-fold check on the golden examples
+    (needs scikit-learn: the ``learned`` extra)."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.model_selection import StratifiedKFold
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    names = sorted(examples[0].features)
+    dimensions = np.asarray([[e.features.get(n, 0.0) for n in names] for e in examples])
+    vectors = np.asarray(embeddings.embed_documents([e.query for e in examples]), dtype=float)
+    labels = np.asarray([e.tier.value for e in examples])
+    sources = np.asarray([e.source for e in examples])
+    golden = np.flatnonzero(sources == "golden")
+    writers = sorted(set(sources.tolist()) - {"golden"})
+    if not writers or len(golden) < folds:
+        raise ValueError("comparing representations needs golden examples and corpus writers")
+    by_writer = [np.flatnonzero(sources == writer) for writer in writers]
+    splitter = StratifiedKFold(folds, shuffle=True, random_state=seed)
+    by_fold = [golden[test] for _, test in splitter.split(golden, labels[golden])]
+
+    def agreement(matrix: Any, held_out_sets: Sequence[Any], regularisation: float) -> float:
+        right = 0
+        for held_out in held_out_sets:
+            train = np.ones(len(labels), dtype=bool)
+            train[held_out] = False
+            model = make_pipeline(
+                StandardScaler(), LogisticRegression(C=regularisation, max_iter=5000)
+            ).fit(matrix[train], labels[train])
+            right += int((model.predict(matrix[held_out]) == labels[held_out]).sum())
+        return right / sum(len(held_out) for held_out in held_out_sets)
+
+    representations = {
+        "dimensions": dimensions,
+        "embedding": vectors,
+        "dimensions + embedding": np.hstack([dimensions, vectors]),
+    }
+    scores = []
+    for name, matrix in representations.items():
+        candidates = [
+            RepresentationScores(
+                representation=name,
+                regularisation=regularisation,
+                by_writer=agreement(matrix, by_writer, regularisation),
+                golden_folds=agreement(matrix, by_fold, regularisation),
+            )
+            for regularisation in REGULARISATION_GRID
+        ]
+        scores.append(max(candidates, key=lambda c: c.by_writer + c.golden_folds))
     return scores

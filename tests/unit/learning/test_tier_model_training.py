@@ -7,13 +7,17 @@ import json
 import pytest
 
 from ragged_graph.learning.agreement import load_second_opinion
+from ragged_graph.learning.embeddings import HashingEmbeddings
 from ragged_graph.learning.golden import load_golden_set
 from ragged_graph.learning.tier_model_training import (
+    TierExample,
+    compare_representations,
     consensus_tiers,
     cross_validate_tiers_by_writer,
     default_tier_examples,
     train_tier_model,
 )
+from ragged_graph.registry.cards import Tier
 from ragged_graph.routing.tier_model import default_tier_model
 
 pytest.importorskip("sklearn")
@@ -56,3 +60,58 @@ def test_each_writer_is_judged_by_a_model_trained_without_them() -> None:
         # The measured figures (scripts/train_tier_model.py): the model is well ahead of the
         # thresholds for every held-out writer.
         assert score.with_model >= score.baseline + 0.08
+
+
+def _examples(*, tier_in_text: bool) -> list[TierExample]:
+    """Queries whose tier shows either in their words or in a feature, not in both."""
+    import numpy as np
+
+    rng = np.random.default_rng(7)
+    words = {
+        Tier.FAST: "quick lookup capital spelling",
+        Tier.BALANCED: "explain compare outline draft",
+        Tier.QUALITY: "prove derive audit architecture",
+    }
+    examples = []
+    for i in range(240):
+        tier = (Tier.FAST, Tier.BALANCED, Tier.QUALITY)[i % 3]
+        source = "golden" if i < 120 else f"e{i % 4 + 1}"
+        filler = " ".join(rng.choice(["please", "thanks", "hello", "today", "now"], size=3))
+        text = f"{words[tier]} {filler}" if tier_in_text else f"{filler} item {i}"
+        signal = 0.0 if tier_in_text else float(tier.rank) + rng.normal(0, 0.2)
+        examples.append(
+            TierExample(
+                id=str(i),
+                query=text,
+                features={"score": signal, "noise": float(rng.random())},
+                tier=tier,
+                threshold_tier=Tier.BALANCED,
+                source=source,
+            )
+        )
+    return examples
+
+
+def test_embeddings_win_where_the_tier_is_in_the_words() -> None:
+    scores = {
+        s.representation: s
+        for s in compare_representations(
+            _examples(tier_in_text=True), HashingEmbeddings(dimension=256)
+        )
+    }
+    assert list(scores) == ["dimensions", "embedding", "dimensions + embedding"]
+    assert scores["embedding"].by_writer > 0.9
+    assert scores["embedding"].golden_folds > 0.9
+    assert scores["dimensions"].by_writer < 0.5
+
+
+def test_the_dimensions_win_where_the_words_say_nothing() -> None:
+    scores = {
+        s.representation: s
+        for s in compare_representations(
+            _examples(tier_in_text=False), HashingEmbeddings(dimension=256)
+        )
+    }
+    assert scores["dimensions"].by_writer > 0.9
+    assert scores["dimensions"].golden_folds > 0.9
+    assert scores["embedding"].golden_folds < 0.6

@@ -69,7 +69,9 @@ def test_it_agrees_with_scikit_learn() -> None:
         score = {Tier.FAST: 0.2, Tier.BALANCED: 0.5, Tier.QUALITY: 0.8}[tier] + rng.normal(0, 0.1)
         features = {"score": float(score), "dim_steps": float(rng.random())}
         examples.append(
-            TierExample(id=str(i), features=features, tier=tier, threshold_tier=tier, source="t")
+            TierExample(
+                id=str(i), query="", features=features, tier=tier, threshold_tier=tier, source="t"
+            )
         )
     model = train_tier_model(examples, regularisation=2.0)
     names = sorted(examples[0].features)
