@@ -92,8 +92,8 @@ How the splits came about, so that the held-out figures mean what they say:
     :func:`~ragged_graph.learning.tier_model_training.compare_representations` fits the same
     logistic regression over its embedding of the query, over the analyser's dimensions, and
     over both (``scripts/train_tier_model.py --compare-embeddings minilm``). Leave-one-writer-
-    out on the corpus: dimensions 80.2%, embedding 66.9%, both 75.6%; 5-fold on the tune
-    consensus: 79.1%, 72.4%, 80.3%. So about 80% is where every cheap reading of a query
+    out on the corpus: dimensions 80.2%, embedding 67.1%, both 75.8%; 5-fold on the tune
+    consensus: 79.1%, 72.3%, 80.3%. So about 80% is where every cheap reading of a query
     stops against tiers labelled from the written definitions, and the held-out labels
     themselves agree with an independent annotator's on 79.6% of tiers (blind sets 2 and 3,
     442 cases). The held-out tier target (85%) lies above that agreement between two

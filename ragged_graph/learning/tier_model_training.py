@@ -149,19 +149,11 @@ def train_tier_model(
     examples: Sequence[TierExample], *, regularisation: float = DEFAULT_TIER_REGULARISATION
 ) -> TierModel:
     """Fit the model on ``examples`` (needs scikit-learn: the ``learned`` extra)."""
-    import numpy as np
-    from sklearn.linear_model import LogisticRegression
-
     if len({example.tier for example in examples}) < 3:
         raise ValueError("training a tier model needs examples of all three tiers")
-    names = sorted(examples[0].features)
-    matrix = np.asarray([[e.features.get(n, 0.0) for n in names] for e in examples])
-    mean = matrix.mean(axis=0)
-    scale = matrix.std(axis=0)
-    scale[scale < 1e-12] = 1.0
+    names, matrix = _feature_matrix(examples)
     labels = [example.tier.value for example in examples]
-    classifier = LogisticRegression(C=regularisation, max_iter=5000)
-    classifier.fit((matrix - mean) / scale, labels)
+    classifier, mean, scale = _fit_standardised(matrix, labels, regularisation)
     sources: dict[str, int] = {}
     for example in examples:
         sources[example.source] = sources.get(example.source, 0) + 1
@@ -186,9 +178,8 @@ def cross_validate_tiers_by_writer(
 ) -> list[WriterScores]:
     """For each corpus writer: train on every other example, then compare tiers with that
     writer's labels."""
-    writers = sorted({e.source for e in examples} - {"golden"})
     scores = []
-    for writer in writers:
+    for writer in _corpus_writers(examples):
         held_out = [e for e in examples if e.source == writer]
         model = train_tier_model(
             [e for e in examples if e.source != writer], regularisation=regularisation
@@ -203,6 +194,31 @@ def cross_validate_tiers_by_writer(
             )
         )
     return scores
+
+
+def _corpus_writers(examples: Sequence[TierExample]) -> list[str]:
+    return sorted({example.source for example in examples} - {"golden"})
+
+
+def _feature_matrix(examples: Sequence[TierExample]) -> tuple[list[str], Any]:
+    """The features' names (sorted) and one row of their values per example."""
+    import numpy as np
+
+    names = sorted(examples[0].features)
+    return names, np.asarray([[e.features.get(n, 0.0) for n in names] for e in examples])
+
+
+def _fit_standardised(matrix: Any, labels: Any, regularisation: float) -> tuple[Any, Any, Any]:
+    """A logistic regression over ``matrix`` standardised column by column (a constant
+    column is only centred): the classifier, the columns' means and their scales."""
+    from sklearn.linear_model import LogisticRegression
+
+    mean = matrix.mean(axis=0)
+    scale = matrix.std(axis=0)
+    scale[scale < 1e-12] = 1.0
+    classifier = LogisticRegression(C=regularisation, max_iter=5000)
+    classifier.fit((matrix - mean) / scale, labels)
+    return classifier, mean, scale
 
 
 REGULARISATION_GRID: Final = (0.03, 0.1, 0.3, 1.0)
@@ -239,18 +255,14 @@ def compare_representations(
     :func:`cross_validate_tiers_by_writer` and a ``folds``-fold check on the golden examples
     (needs scikit-learn: the ``learned`` extra)."""
     import numpy as np
-    from sklearn.linear_model import LogisticRegression
     from sklearn.model_selection import StratifiedKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
-    names = sorted(examples[0].features)
-    dimensions = np.asarray([[e.features.get(n, 0.0) for n in names] for e in examples])
+    _, dimensions = _feature_matrix(examples)
     vectors = np.asarray(embeddings.embed_documents([e.query for e in examples]), dtype=float)
     labels = np.asarray([e.tier.value for e in examples])
     sources = np.asarray([e.source for e in examples])
     golden = np.flatnonzero(sources == "golden")
-    writers = sorted(set(sources.tolist()) - {"golden"})
+    writers = _corpus_writers(examples)
     if not writers or len(golden) < folds:
         raise ValueError("comparing representations needs golden examples and corpus writers")
     by_writer = [np.flatnonzero(sources == writer) for writer in writers]
@@ -262,10 +274,11 @@ def compare_representations(
         for held_out in held_out_sets:
             train = np.ones(len(labels), dtype=bool)
             train[held_out] = False
-            model = make_pipeline(
-                StandardScaler(), LogisticRegression(C=regularisation, max_iter=5000)
-            ).fit(matrix[train], labels[train])
-            right += int((model.predict(matrix[held_out]) == labels[held_out]).sum())
+            classifier, mean, scale = _fit_standardised(
+                matrix[train], labels[train], regularisation
+            )
+            guesses = classifier.predict((matrix[held_out] - mean) / scale)
+            right += int((guesses == labels[held_out]).sum())
         return right / sum(len(held_out) for held_out in held_out_sets)
 
     representations = {
